@@ -1,0 +1,107 @@
+"""smartrest: an exact and fast codec for Cumulocity IoT SmartREST payloads.
+
+The codec runs in C when the compiled extension is present and in pure
+Python otherwise (or when ``SMARTREST_PURE_PYTHON=1`` is set);
+:data:`IMPLEMENTATION` says which.  Both follow the same dialect byte for
+byte.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, List, Optional
+
+from . import errors
+from ._limits import LIMIT, packet_size
+from ._packing import TRIM_MARKER
+from ._packing import pack as _pack
+from .errors import (
+    EmptyRow,
+    InvalidUtf8,
+    PayloadTooLarge,
+    RowTooLarge,
+    SmartRestError,
+    TextAfterQuote,
+    UnterminatedQuote,
+)
+
+__version__ = "0.1.0"
+
+
+def _load() -> Any:
+    if os.environ.get("SMARTREST_PURE_PYTHON", "") not in ("", "0"):
+        from . import _pure
+
+        return _pure, "python"
+    try:
+        from . import _codec  # type: ignore[attr-defined]
+    except ImportError:
+        from . import _pure
+
+        return _pure, "python"
+    return _codec, "c"
+
+
+_impl, IMPLEMENTATION = _load()
+
+#: Decode a payload into rows of fields (see the stub for the full contract).
+decode = _impl.decode
+encode = _impl.encode
+encode_row = _impl.encode_row
+Decoder = _impl.Decoder
+
+
+def pack(
+    rows: Iterable[Iterable[Any]],
+    *,
+    topic: str,
+    qos: int = 0,
+    limit: int = LIMIT,
+    on_oversize: str = "raise",
+    quote_escape: str = "backslash",
+) -> List[bytes]:
+    """Encode ``rows`` and group them into MQTT publishes under ``limit``.
+
+    Rows stay whole and in order.  Each publish is filled greedily: a row
+    goes into the current publish if the publish's exact packet size
+    (:func:`packet_size`) stays at most ``limit``, else it starts the next.
+
+    Args:
+        rows: rows of values, as for :func:`encode`.
+        topic: the topic the publishes go to (its length counts).
+        qos: 0, 1 or 2 (QoS 1 and 2 add a 2-byte packet identifier).
+        limit: the largest packet allowed, header included.
+        on_oversize: ``"raise"`` (default) or ``"truncate"``: cut the last
+            field of a row that cannot fit alone, on a character boundary,
+            ending it with ``"...<trimmed>"``.
+        quote_escape: ``"backslash"`` or ``"double"``, as for :func:`encode`.
+
+    Raises:
+        RowTooLarge: a row cannot fit alone (with ``"truncate"``: not even
+            with its last field cut).
+        TypeError: a value cannot be encoded.
+        ValueError: a bad option.
+    """
+    return _pack(rows, topic=topic, qos=qos, limit=limit, on_oversize=on_oversize,
+                 quote_escape=quote_escape, encode_row=encode_row)
+
+
+__all__ = [
+    "LIMIT",
+    "IMPLEMENTATION",
+    "TRIM_MARKER",
+    "Decoder",
+    "decode",
+    "encode",
+    "encode_row",
+    "pack",
+    "packet_size",
+    "errors",
+    "SmartRestError",
+    "UnterminatedQuote",
+    "TextAfterQuote",
+    "InvalidUtf8",
+    "PayloadTooLarge",
+    "RowTooLarge",
+    "EmptyRow",
+]

@@ -1,0 +1,445 @@
+"""Pure-Python reference implementation of the SmartREST codec.
+
+This module is the oracle for the C extension and the fallback when the
+extension is missing.  It follows ``DIALECT.md`` rule by rule; speed comes
+from builtins: a payload is decoded to ``str`` once, rows without a quote are
+cut with ``str.split`` and only rows holding a ``"`` go through the field
+scanner below.
+
+Error precedence (shared with the C core): when a payload has several
+problems, the one that starts at the smallest byte offset is reported.  A
+structural problem inside an unfinished row of a stream is only reported
+once the row is complete (or the stream is closed).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any, Iterable, List, Optional, Sequence, Tuple
+
+from .errors import (
+    EmptyRow,
+    InvalidUtf8,
+    RowTooLarge,
+    SmartRestError,
+    TextAfterQuote,
+    UnterminatedQuote,
+)
+from ._limits import LIMIT, check_payload_size
+
+__all__ = ["decode", "encode", "encode_row", "Decoder"]
+
+# A quoted field: the opening quote, then runs of ordinary characters, the
+# escape pairs \" and "" and lone backslashes, then the closing quote.  The
+# possessive quantifiers make the match a strict left-to-right scan: a
+# backslash followed by a quote is always the escape pair, never a literal
+# backslash followed by the closing quote.
+_QUOTED = re.compile(r'"((?:[^"\\]++|\\"|""|\\)*+)"')
+_PAIR = re.compile(r'\\"|""')
+_SEP = re.compile(r"[,\n]")
+_NEEDS_QUOTES = re.compile(r'["\n\r\t,]|^[ \t\n\r\x0b\x0c]|[ \t\n\r\x0b\x0c]\Z')
+
+# An error found by the scanner: (class, char index, row, field, reason).
+_Err = Tuple[type, int, int, int, str]
+
+
+def _scan(
+    text: str, final: bool, strict: bool
+) -> Tuple[List[List[str]], int, Optional[_Err], List[int]]:
+    """Split ``text`` into rows of fields.
+
+    Returns ``(rows, consumed, error, ends)``: the complete rows, the index
+    just past the last complete row, the first structural error in a
+    complete row (or an unterminated quote when ``final``), and for every row
+    the index of its terminating LF (or ``len(text)``).  Without ``final``, a
+    row only completes at its LF; the rest is left unconsumed.
+    """
+    rows: List[List[str]] = []
+    ends: List[int] = []
+    n = len(text)
+    pos = 0
+    find = text.find
+    while pos < n:
+        lf = find("\n", pos)
+        stop = n if lf < 0 else lf
+        if find('"', pos, stop) < 0:
+            # A row without any quote: plain split.
+            if lf < 0:
+                if not final:
+                    break
+                rows.append(text[pos:].split(","))
+                ends.append(n)
+                pos = n
+                break
+            line = text[pos:lf]
+            if line and line[-1] == "\r":
+                line = line[:-1]
+            if line:
+                rows.append(line.split(","))
+                ends.append(lf)
+            pos = lf + 1
+            continue
+        row_start = pos
+        row, pos, err = _scan_row(text, pos, final, strict, len(rows))
+        if row is None:  # incomplete row, stream not final
+            pos = row_start
+            break
+        unterminated = err is not None and err[0] is UnterminatedQuote
+        ends.append(pos - 1 if not unterminated and text[pos - 1] == "\n" else pos)
+        if err is not None:
+            return rows, row_start, err, ends
+        rows.append(row)
+    return rows, pos, None, ends
+
+
+def _scan_row(
+    text: str, pos: int, final: bool, strict: bool, row_index: int
+) -> Tuple[Optional[List[str]], int, Optional[_Err]]:
+    """Scan one row that holds a quote somewhere, field by field.
+
+    Returns ``(fields, next_pos, error)``; ``fields`` is None when the row
+    is not complete and ``final`` is false.
+    """
+    n = len(text)
+    row: List[str] = []
+    err: Optional[_Err] = None
+    while True:
+        field_index = len(row)
+        if pos < n and text[pos] == '"':
+            m = _QUOTED.match(text, pos)
+            if m is None:
+                if not final:
+                    return None, pos, None
+                if err is None:
+                    err = (UnterminatedQuote, pos, row_index, field_index,
+                           "unterminated quoted field starting")
+                return row, n, err
+            value = m.group(1)
+            if "\\\"" in value or '""' in value:
+                value = _PAIR.sub('"', value)
+            tail_start = m.end()
+            sep = _SEP.search(text, tail_start)
+            stop = n if sep is None else sep.start()
+            if stop > tail_start:
+                tail = text[tail_start:stop]
+                if sep is not None and text[stop] == "\n" and tail[-1] == "\r":
+                    tail = tail[:-1]
+                if strict and err is None:
+                    bad = tail.lstrip("\\")
+                    if bad:
+                        err = (TextAfterQuote, tail_start + len(tail) - len(bad),
+                               row_index, field_index,
+                               "text after the closing quote")
+                value += tail
+        else:
+            sep = _SEP.search(text, pos)
+            stop = n if sep is None else sep.start()
+            value = text[pos:stop]
+            if sep is not None and text[stop] == "\n" and value and value[-1] == "\r":
+                value = value[:-1]
+        row.append(value)
+        if sep is None:
+            if not final:
+                return None, pos, None
+            return row, n, err
+        pos = stop + 1
+        if text[stop] == "\n":
+            return row, pos, err
+
+
+def _locate(text: str, index: int) -> Tuple[int, int]:
+    """Row and field indexes of the character at ``index`` (error path only)."""
+    rows, consumed, _, _ = _scan(text[:index], False, False)
+    field = 0
+    pos = consumed
+    while pos < index:
+        ch = text[pos]
+        if ch == '"' and (pos == consumed or text[pos - 1] == ","):
+            m = _QUOTED.match(text, pos)
+            if m is None or m.end() > index:
+                break
+            pos = m.end()
+            continue
+        if ch == ",":
+            field += 1
+        pos += 1
+    return len(rows), field
+
+
+def _byte_offset(text: str, index: int, is_bytes_view: bool) -> int:
+    if is_bytes_view:
+        return index
+    return len(text[:index].encode("utf-8", "surrogatepass"))
+
+
+def _decode_bytes(
+    data: bytes,
+    final: bool,
+    strict: bool,
+    base: int = 0,
+    row_base: int = 0,
+    row_limit: Optional[int] = None,
+) -> Tuple[List[List[str]], int]:
+    """Decode ``data``; return the complete rows and the bytes consumed.
+
+    ``base`` and ``row_base`` shift the offsets and row indexes in errors,
+    so that a stream reports positions in the whole stream.
+    """
+    bad_utf8: Optional[int] = None
+    try:
+        text = data.decode("utf-8")
+        is_bytes_view = len(text) == len(data)
+    except UnicodeDecodeError as exc:
+        bad_utf8 = exc.start
+        text = data.decode("latin-1")
+        is_bytes_view = True
+    rows, consumed, err, ends = _scan(text, final, strict)
+    consumed_bytes = _byte_offset(text, consumed, is_bytes_view)
+    # Every problem found, as (byte offset, rank, make exception); the one
+    # that starts first wins, ties go to the lower rank (the C core checks
+    # the row length first, then UTF-8, then the structure).
+    found = []
+    if err is not None:
+        cls, index, row, field, reason = err
+        found.append((_byte_offset(text, index, is_bytes_view), 2,
+                      lambda at: cls(reason, base + at, row_base + row, field)))
+    if bad_utf8 is not None and (err is not None or final or bad_utf8 < consumed_bytes):
+        def utf8_error(at: int) -> SmartRestError:
+            row, field = _locate(text, at)
+            return InvalidUtf8("invalid UTF-8", base + at, row_base + row, field)
+        found.append((bad_utf8, 1, utf8_error))
+    if row_limit is not None and len(data) > row_limit:
+        long_row = _first_long_row(text, ends, is_bytes_view, row_limit)
+        if long_row is not None:
+            index, start = long_row
+            found.append((start + row_limit, 0, lambda at: RowTooLarge(
+                f"row longer than the limit of {row_limit} bytes", base + at,
+                row_base + index)))
+    if found:
+        at, _, make = min(found, key=lambda item: (item[0], item[1]))
+        raise make(at)
+    if bad_utf8 is not None:
+        # The invalid bytes lie in the unfinished tail; the rows are valid.
+        rows = [[f.encode("latin-1").decode("utf-8") for f in row] for row in rows]
+    return rows, consumed_bytes
+
+
+def _first_long_row(
+    text: str, ends: List[int], is_bytes_view: bool, limit: int
+) -> Optional[Tuple[int, int]]:
+    """The first row longer than ``limit`` bytes, as (row index, start byte)."""
+    start = 0
+    for i, end in enumerate(ends):
+        # Skip the empty lines in front of the row.
+        while start < end and (text[start] == "\n" or text.startswith("\r\n", start)):
+            start += 1 if text[start] == "\n" else 2
+        s = _byte_offset(text, start, is_bytes_view)
+        if _byte_offset(text, end, is_bytes_view) - s > limit:
+            return i, s
+        start = end + 1
+    return None
+
+
+def _as_bytes(payload: Any) -> bytes:
+    if isinstance(payload, str):
+        return payload.encode("utf-8", "surrogatepass")
+    if isinstance(payload, bytes):
+        return payload
+    try:
+        return memoryview(payload).cast("B").tobytes()
+    except TypeError:
+        raise TypeError(
+            f"payload must be bytes-like or str, not {type(payload).__name__}"
+        ) from None
+
+
+def decode(
+    payload: Any,
+    *,
+    topic: Optional[str] = None,
+    qos: int = 0,
+    limit: Optional[int] = LIMIT,
+    strict: bool = False,
+) -> List[List[str]]:
+    """Decode a SmartREST payload into rows of ``str`` fields.
+
+    See :func:`smartrest.decode` for the full contract.
+    """
+    data = _as_bytes(payload)
+    check_payload_size(data, topic, qos, limit, _count_rows)
+    rows, _ = _decode_bytes(data, True, strict)
+    return rows
+
+
+def _count_rows(data: bytes) -> int:
+    """Rows completed in ``data`` (used to name the row of an oversize error)."""
+    rows, _, _, _ = _scan(data.decode("latin-1"), False, False)
+    return len(rows)
+
+
+# ---------------------------------------------------------------- encoding
+
+
+def _value_text(value: Any, row: int, field: int) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return float.__repr__(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidUtf8(f"bytes value is not valid UTF-8 (value byte {exc.start})",
+                              None, row, field) from None
+    raise TypeError(
+        f"cannot encode a value of type {type(value).__name__} "
+        f"(row {row}, field {field})"
+    )
+
+
+def _quote(value: str, double: bool) -> str:
+    if not value or _NEEDS_QUOTES.search(value) is None:
+        return value
+    body = value.rstrip("\\")
+    tail = value[len(body):]
+    if '"' in body:
+        if double:
+            body = body.replace('"', '""').replace('\\""', '\\\\"')
+        else:
+            body = body.replace('"', '\\"')
+    return '"' + body + '"' + tail
+
+
+def _check_escape(quote_escape: str) -> bool:
+    if quote_escape == "backslash":
+        return False
+    if quote_escape == "double":
+        return True
+    raise ValueError(f"quote_escape must be 'backslash' or 'double', not {quote_escape!r}")
+
+
+def _row_text(fields: Iterable[Any], double: bool, row: int) -> str:
+    if isinstance(fields, (str, bytes, bytearray)):
+        raise TypeError(f"row {row} must be a sequence of values, not {type(fields).__name__}")
+    out = [_quote(_value_text(v, row, i), double) for i, v in enumerate(fields)]
+    if not out:
+        raise EmptyRow("a row must have at least one field", None, row)
+    if len(out) == 1 and not out[0]:
+        return '""\n'
+    return ",".join(out) + "\n"
+
+
+def _to_utf8(text: str, rows: Sequence[Any], row_base: int) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    # A lone surrogate: find the row and field that hold it.
+    for r, fields in enumerate(rows):
+        for f, value in enumerate(fields):
+            if isinstance(value, str):
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise InvalidUtf8(
+                        f"value holds a lone surrogate at character {exc.start}",
+                        None, row_base + r, f) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def encode_row(fields: Iterable[Any], *, quote_escape: str = "backslash") -> bytes:
+    """Encode one row (terminated by LF).  See :func:`smartrest.encode_row`."""
+    double = _check_escape(quote_escape)
+    fields = list(fields) if not isinstance(fields, (str, bytes, bytearray)) else fields
+    return _to_utf8(_row_text(fields, double, 0), [fields], 0)
+
+
+def encode(rows: Iterable[Iterable[Any]], *, quote_escape: str = "backslash") -> bytes:
+    """Encode rows to one payload.  See :func:`smartrest.encode`."""
+    double = _check_escape(quote_escape)
+    rows = [r if isinstance(r, (str, bytes, bytearray)) else list(r) for r in rows]
+    text = "".join([_row_text(r, double, i) for i, r in enumerate(rows)])
+    return _to_utf8(text, rows, 0)
+
+
+# ---------------------------------------------------------------- streaming
+
+
+class Decoder:
+    """Incremental decoder for a stream of SmartREST rows.
+
+    See :class:`smartrest.Decoder`.
+    """
+
+    def __init__(self, *, limit: Optional[int] = LIMIT, strict: bool = False) -> None:
+        if limit is not None and limit < 1:
+            raise ValueError("limit must be positive or None")
+        self._limit = limit
+        self._strict = strict
+        self._buf = b""
+        self._base = 0  # stream offset of self._buf[0]
+        self._rows = 0  # rows returned so far
+        self._closed = False
+
+    def feed(self, data: Any) -> List[List[str]]:
+        """Add bytes to the stream; return the rows completed by them."""
+        if self._closed:
+            raise ValueError("feed() after close()")
+        chunk = _as_bytes(data)
+        buf = self._buf + chunk if self._buf else chunk
+        rows: List[List[str]] = []
+        if b"\n" in chunk:
+            end = buf.rfind(b"\n") + 1
+            rows, consumed = _decode_bytes(
+                buf[:end], False, self._strict, self._base, self._rows, self._limit)
+            buf = buf[consumed:]
+            self._base += consumed
+            self._rows += len(rows)
+        self._buf = buf
+        self._check_pending()
+        return rows
+
+    def _check_pending(self) -> None:
+        limit = self._limit
+        if limit is None or len(self._buf) <= limit:
+            return
+        # Empty lines in front of the unfinished row are not part of it.
+        buf = self._buf
+        start = 0
+        while True:
+            if buf.startswith(b"\n", start):
+                start += 1
+            elif buf.startswith(b"\r\n", start):
+                start += 2
+            else:
+                break
+        if len(buf) - start > limit:
+            raise RowTooLarge(f"row longer than the limit of {limit} bytes",
+                              self._base + start + limit, self._rows)
+
+    def close(self) -> List[List[str]]:
+        """End the stream; return the last row if it lacks its LF.
+
+        Raises:
+            UnterminatedQuote: the stream ends inside a quoted field.
+        """
+        if self._closed:
+            return []
+        self._closed = True
+        rows, _ = _decode_bytes(self._buf, True, self._strict, self._base, self._rows,
+                                self._limit)
+        self._buf = b""
+        self._rows += len(rows)
+        return rows
