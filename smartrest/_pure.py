@@ -148,6 +148,28 @@ def _scan_row(
             return row, pos, err
 
 
+def _complete_fields_end(text: str) -> int:
+    """In an unfinished row, the position of the comma that ends its last
+    complete field (-1 if no field is complete yet)."""
+    n = len(text)
+    pos = 0
+    last = -1
+    while pos < n:
+        if text[pos] == '"':
+            m = _QUOTED.match(text, pos)
+            # No closing quote yet, or it is the last byte (it may still
+            # turn out to be the first half of a "" pair).
+            if m is None or m.end() >= n:
+                break
+            pos = m.end()
+        sep = text.find(",", pos)
+        if sep < 0:
+            break
+        last = sep
+        pos = sep + 1
+    return last
+
+
 def _locate(text: str, index: int) -> Tuple[int, int]:
     """Row and field indexes of the character at ``index`` (error path only)."""
     rows, consumed, _, _ = _scan(text[:index], False, False)
@@ -363,15 +385,47 @@ def encode_row(fields: Iterable[Any], *, quote_escape: str = "backslash") -> byt
     """Encode one row (terminated by LF).  See :func:`smartrest.encode_row`."""
     double = _check_escape(quote_escape)
     fields = list(fields) if not isinstance(fields, (str, bytes, bytearray)) else fields
-    return _to_utf8(_row_text(fields, double, 0), [fields], 0)
+    try:
+        text = _row_text(fields, double, 0)
+    except (SmartRestError, TypeError):
+        if not isinstance(fields, (str, bytes, bytearray)):
+            _first_problem(fields, 0)
+        raise
+    return _to_utf8(text, [fields], 0)
 
 
 def encode(rows: Iterable[Iterable[Any]], *, quote_escape: str = "backslash") -> bytes:
     """Encode rows to one payload.  See :func:`smartrest.encode`."""
     double = _check_escape(quote_escape)
-    rows = [r if isinstance(r, (str, bytes, bytearray)) else list(r) for r in rows]
-    text = "".join([_row_text(r, double, i) for i, r in enumerate(rows)])
-    return _to_utf8(text, rows, 0)
+    done: List[Any] = []
+    parts: List[str] = []
+    for i, r in enumerate(rows):
+        fields = r if isinstance(r, (str, bytes, bytearray)) else list(r)
+        try:
+            parts.append(_row_text(fields, double, i))
+        except (SmartRestError, TypeError):
+            # Report problems in the order the values come: a lone
+            # surrogate in an earlier value goes first.
+            _to_utf8("".join(parts), done, 0)
+            if not isinstance(fields, (str, bytes, bytearray)):
+                _first_problem(fields, i)
+            raise
+        done.append(fields)
+    return _to_utf8("".join(parts), done, 0)
+
+
+def _first_problem(fields: Sequence[Any], row: int) -> None:
+    """Raise the error of the first value of a row that cannot be encoded."""
+    for f, value in enumerate(fields):
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InvalidUtf8(
+                    f"value holds a lone surrogate at character {exc.start}",
+                    None, row, f) from None
+        else:
+            _value_text(value, row, f)
 
 
 # ---------------------------------------------------------------- streaming
@@ -412,6 +466,12 @@ class Decoder:
         return rows
 
     def _check_pending(self) -> None:
+        """Raise when the unfinished row is already longer than the limit.
+
+        This keeps the memory of a stream bounded.  Problems in the fields
+        of that row which are already complete (ended by a comma) and start
+        before the limit are reported first, as the C core finds them.
+        """
         limit = self._limit
         if limit is None or len(self._buf) <= limit:
             return
@@ -425,9 +485,14 @@ class Decoder:
                 start += 2
             else:
                 break
-        if len(buf) - start > limit:
-            raise RowTooLarge(f"row longer than the limit of {limit} bytes",
-                              self._base + start + limit, self._rows)
+        if len(buf) - start <= limit:
+            return
+        row = buf[start:]
+        done = _complete_fields_end(row.decode("latin-1"))
+        if done > 0:
+            _decode_bytes(row[:done], True, self._strict, self._base + start, self._rows, limit)
+        raise RowTooLarge(f"row longer than the limit of {limit} bytes",
+                          self._base + start + limit, self._rows)
 
     def close(self) -> List[List[str]]:
         """End the stream; return the last row if it lacks its LF.

@@ -1,0 +1,345 @@
+/* The resumable SmartREST tokenizer.  See smartrest.h and DIALECT.md. */
+#include <string.h>
+
+#include "smartrest.h"
+#include "swar.h"
+
+void sr_init(sr_tokenizer *t, int strict, uint64_t row_limit)
+{
+    memset(t, 0, sizeof(*t));
+    t->strict = strict;
+    t->row_limit = row_limit;
+    t->state = SR_S_ROW_START;
+}
+
+size_t sr_keep_from(const sr_tokenizer *t)
+{
+    switch (t->state) {
+    case SR_S_UNQUOTED:
+    case SR_S_QUOTED:
+    case SR_S_AFTER_QUOTE:
+        return t->field_start;
+    default:
+        return t->pos;
+    }
+}
+
+void sr_rebase(sr_tokenizer *t, size_t shift)
+{
+    t->pos -= shift;
+    t->base += shift;
+    if (t->field_start >= shift)
+        t->field_start -= shift;
+    if (t->qend >= shift)
+        t->qend -= shift;
+}
+
+static int fail(sr_tokenizer *t, int code, uint64_t offset)
+{
+    /* A row already past the limit at this point is reported as such: the
+     * row-limit problem starts earlier (DIALECT.md section 4). */
+    if (t->row_limit && code != SR_E_ROW_TOO_LARGE && offset >= t->row_start + t->row_limit) {
+        code = SR_E_ROW_TOO_LARGE;
+        offset = t->row_start + t->row_limit;
+    }
+    t->err = code;
+    t->err_offset = offset;
+    t->err_row = t->row;
+    t->err_field = t->field;
+    return SR_ERROR;
+}
+
+int sr_check_pending(sr_tokenizer *t, size_t len)
+{
+    /* In ROW_START no row has begun yet: what is left starts at pos. */
+    uint64_t start = t->state == SR_S_ROW_START ? t->base + t->pos : t->row_start;
+    if (t->row_limit && t->base + len - start > t->row_limit) {
+        t->row_start = start;
+        return fail(t, SR_E_ROW_TOO_LARGE, start + t->row_limit);
+    }
+    return SR_DONE;
+}
+
+/* Validate the field's bytes and, in strict mode, the bytes after its
+ * closing quote; report the problem that starts first. */
+static int check_field(sr_tokenizer *t, const unsigned char *buf, size_t end)
+{
+    size_t bad = end, p;
+    if (t->fflags & SR_F_HIGH) {
+        size_t n = end - t->field_start;
+        size_t at = sr_utf8_check(buf + t->field_start, n);
+        if (at < n)
+            bad = t->field_start + at;
+    }
+    if (t->strict && (t->fflags & SR_F_QUOTED)) {
+        for (p = t->qend + 1; p < end && p < bad; p++) {
+            if (buf[p] != '\\')
+                return fail(t, SR_E_TEXT_AFTER_QUOTE, t->base + p);
+        }
+    }
+    if (bad < end)
+        return fail(t, SR_E_UTF8, t->base + bad);
+    return SR_DONE;
+}
+
+/* Emit the current field, ending at `end` (exclusive). */
+static int emit(sr_tokenizer *t, const unsigned char *buf, size_t end, unsigned row_end,
+                sr_field *f)
+{
+    unsigned flags = t->fflags;
+    if ((flags & SR_F_HIGH) || (t->strict && (flags & SR_F_QUOTED))) {
+        int rc = check_field(t, buf, end);
+        if (rc != SR_DONE)
+            return rc;
+    }
+    if (!(flags & SR_F_QUOTED)) {
+        f->start = t->field_start;
+        f->len = end - t->field_start;
+    } else if ((flags & SR_F_UNESCAPE) || end > t->qend + 1) {
+        flags |= SR_F_UNESCAPE;
+        f->start = t->field_start;
+        f->len = end - t->field_start;
+    } else {
+        f->start = t->field_start + 1;
+        f->len = t->qend - t->field_start - 1;
+    }
+    f->flags = flags | row_end;
+    return SR_DONE;
+}
+
+/* End of a row at buffer position `lf` (the LF, or len at the end). */
+static int end_row(sr_tokenizer *t, size_t lf)
+{
+    if (t->row_limit && t->base + lf - t->row_start > t->row_limit)
+        return fail(t, SR_E_ROW_TOO_LARGE, t->row_start + t->row_limit);
+    t->row++;
+    t->field = 0;
+    t->state = SR_S_ROW_START;
+    return SR_DONE;
+}
+
+int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final,
+                sr_field *out, size_t cap, size_t *n_out)
+{
+    size_t n = 0;
+    size_t p = t->pos;
+    int rc;
+
+#define SAVE() (t->pos = p, *n_out = n)
+
+    for (;;) {
+        switch (t->state) {
+        case SR_S_ROW_START:
+            /* Skip empty lines: LF alone, or CR LF. */
+            for (;;) {
+                if (p >= len) {
+                    SAVE();
+                    return SR_DONE;
+                }
+                if (buf[p] == '\n') {
+                    p++;
+                } else if (buf[p] == '\r') {
+                    if (p + 1 < len) {
+                        if (buf[p + 1] != '\n')
+                            break;
+                        p += 2;
+                    } else if (!final) {
+                        SAVE();
+                        return SR_DONE;
+                    } else {
+                        break;
+                    }
+                } else {
+                    break;
+                }
+            }
+            t->row_start = t->base + p;
+            t->field = 0;
+            t->state = SR_S_FIELD_START;
+            /* fall through */
+        case SR_S_FIELD_START:
+            if (n == cap) {
+                SAVE();
+                return SR_FULL;
+            }
+            t->field_start = p;
+            t->fflags = 0;
+            if (p < len && buf[p] == '"') {
+                t->fflags = SR_F_QUOTED;
+                p++;
+                t->state = SR_S_QUOTED;
+                goto quoted;
+            }
+            if (p >= len && !final) {
+                SAVE();
+                return SR_DONE;
+            }
+            t->state = SR_S_UNQUOTED;
+            /* fall through */
+        case SR_S_UNQUOTED: {
+            uint64_t hi = 0;
+            p = sr_scan_plain(buf, p, len, &hi);
+            if (hi & SR_HIGHS)
+                t->fflags |= SR_F_HIGH;
+            if (p >= len) {
+                if (!final) {
+                    SAVE();
+                    return SR_DONE;
+                }
+                if ((rc = emit(t, buf, len, SR_F_ROW_END, &out[n])) != SR_DONE ||
+                    (rc = end_row(t, len)) != SR_DONE) {
+                    SAVE();
+                    return rc;
+                }
+                n++;
+                SAVE();
+                return SR_DONE;
+            }
+            if (buf[p] == ',') {
+                if ((rc = emit(t, buf, p, 0, &out[n])) != SR_DONE) {
+                    SAVE();
+                    return rc;
+                }
+                n++;
+                p++;
+                t->field++;
+                t->state = SR_S_FIELD_START;
+            } else { /* LF */
+                size_t end = p;
+                if (end > t->field_start && buf[end - 1] == '\r')
+                    end--;
+                if ((rc = emit(t, buf, end, SR_F_ROW_END, &out[n])) != SR_DONE ||
+                    (rc = end_row(t, p)) != SR_DONE) {
+                    SAVE();
+                    return rc;
+                }
+                n++;
+                p++;
+            }
+            continue;
+        }
+        case SR_S_QUOTED:
+        quoted: {
+            uint64_t hi = 0;
+            for (;;) {
+                p = sr_scan_quoted(buf, p, len, &hi);
+                if (p >= len) {
+                    if (hi & SR_HIGHS)
+                        t->fflags |= SR_F_HIGH;
+                    if (final) {
+                        SAVE();
+                        return fail(t, SR_E_UNTERMINATED, t->base + t->field_start);
+                    }
+                    SAVE();
+                    return SR_DONE;
+                }
+                if (p + 1 >= len) {
+                    /* A quote or backslash as the last byte: its meaning
+                     * depends on the next byte. */
+                    if (!final) {
+                        if (hi & SR_HIGHS)
+                            t->fflags |= SR_F_HIGH;
+                        SAVE();
+                        return SR_DONE;
+                    }
+                    if (buf[p] == '\\') {
+                        if (hi & SR_HIGHS)
+                            t->fflags |= SR_F_HIGH;
+                        SAVE();
+                        return fail(t, SR_E_UNTERMINATED, t->base + t->field_start);
+                    }
+                    break; /* closing quote at the very end */
+                }
+                if (buf[p] == '\\') {
+                    if (buf[p + 1] == '"') {
+                        t->fflags |= SR_F_UNESCAPE;
+                        p += 2;
+                    } else {
+                        p += 1;
+                    }
+                } else if (buf[p + 1] == '"') {
+                    t->fflags |= SR_F_UNESCAPE;
+                    p += 2;
+                } else {
+                    break; /* closing quote */
+                }
+            }
+            if (hi & SR_HIGHS)
+                t->fflags |= SR_F_HIGH;
+            t->qend = p;
+            p++;
+            t->state = SR_S_AFTER_QUOTE;
+        }
+            /* fall through */
+        case SR_S_AFTER_QUOTE: {
+            uint64_t hi = 0;
+            p = sr_scan_plain(buf, p, len, &hi);
+            if (hi & SR_HIGHS)
+                t->fflags |= SR_F_HIGH;
+            if (p >= len) {
+                if (!final) {
+                    SAVE();
+                    return SR_DONE;
+                }
+                if ((rc = emit(t, buf, len, SR_F_ROW_END, &out[n])) != SR_DONE ||
+                    (rc = end_row(t, len)) != SR_DONE) {
+                    SAVE();
+                    return rc;
+                }
+                n++;
+                SAVE();
+                return SR_DONE;
+            }
+            if (buf[p] == ',') {
+                if ((rc = emit(t, buf, p, 0, &out[n])) != SR_DONE) {
+                    SAVE();
+                    return rc;
+                }
+                n++;
+                p++;
+                t->field++;
+                t->state = SR_S_FIELD_START;
+            } else {
+                size_t end = p;
+                if (end > t->qend + 1 && buf[end - 1] == '\r')
+                    end--;
+                if ((rc = emit(t, buf, end, SR_F_ROW_END, &out[n])) != SR_DONE ||
+                    (rc = end_row(t, p)) != SR_DONE) {
+                    SAVE();
+                    return rc;
+                }
+                n++;
+                p++;
+            }
+            continue;
+        }
+        }
+    }
+#undef SAVE
+}
+
+size_t sr_unescape(const unsigned char *src, size_t len, unsigned char *dst)
+{
+    size_t i = 1, o = 0; /* src[0] is the opening quote */
+    while (i < len) {
+        unsigned char c = src[i];
+        if (c == '\\' && i + 1 < len && src[i + 1] == '"') {
+            dst[o++] = '"';
+            i += 2;
+        } else if (c == '"') {
+            if (i + 1 < len && src[i + 1] == '"') {
+                dst[o++] = '"';
+                i += 2;
+            } else {
+                /* The closing quote: the rest is appended as it is. */
+                i++;
+                memcpy(dst + o, src + i, len - i);
+                return o + (len - i);
+            }
+        } else {
+            dst[o++] = c;
+            i++;
+        }
+    }
+    return o;
+}

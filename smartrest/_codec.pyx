@@ -1,0 +1,505 @@
+# cython: language_level=3
+"""C implementation of the SmartREST codec (binding to ``csrc/``).
+
+This module only acquires buffers, calls the C core, builds Python objects
+and maps the core's error codes to :mod:`smartrest.errors`.  Its behaviour is
+that of :mod:`smartrest._pure`, byte for byte.
+"""
+
+from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF, Py_XDECREF
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
+from libc.stdint cimport uint64_t
+from libc.stdlib cimport malloc, realloc, free
+from libc.string cimport memcpy, memcmp, memmove
+
+from smartrest._limits import LIMIT, check_payload_size, packet_size
+from smartrest._pure import _value_text, _count_rows
+from smartrest.errors import (
+    EmptyRow,
+    InvalidUtf8,
+    RowTooLarge,
+    TextAfterQuote,
+    UnterminatedQuote,
+)
+
+cdef extern from "smartrest.h":
+    ctypedef struct sr_field:
+        size_t start
+        size_t len
+        unsigned flags
+
+    ctypedef struct sr_tokenizer:
+        int strict
+        uint64_t row_limit
+        int state
+        size_t pos
+        uint64_t base
+        uint64_t row
+        int err
+        uint64_t err_offset
+        uint64_t err_row
+        uint64_t err_field
+
+    enum:
+        SR_F_ROW_END
+        SR_F_UNESCAPE
+        SR_F_HIGH
+        SR_F_QUOTED
+        SR_DONE
+        SR_FULL
+        SR_ERROR
+        SR_E_UNTERMINATED
+        SR_E_TEXT_AFTER_QUOTE
+        SR_E_UTF8
+        SR_E_ROW_TOO_LARGE
+
+    void sr_init(sr_tokenizer *t, int strict, uint64_t row_limit) nogil
+    int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final,
+                    sr_field *out, size_t cap, size_t *n_out) nogil
+    size_t sr_keep_from(const sr_tokenizer *t) nogil
+    void sr_rebase(sr_tokenizer *t, size_t shift) nogil
+    int sr_check_pending(sr_tokenizer *t, size_t len) nogil
+    size_t sr_unescape(const unsigned char *src, size_t len, unsigned char *dst) nogil
+    size_t sr_utf8_check(const unsigned char *s, size_t n) nogil
+    size_t sr_escaped_len(const unsigned char *v, size_t n) nogil
+    size_t sr_escape(const unsigned char *v, size_t n, int double_quotes,
+                     unsigned char *dst) nogil
+
+cdef extern from "Python.h":
+    PyObject *PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+    void *PyUnicode_DATA(PyObject *o)
+    Py_ssize_t PyUnicode_GET_LENGTH(PyObject *o)
+    PyObject *PyUnicode_DecodeUTF8(const char *s, Py_ssize_t size, const char *errors)
+    const char *PyUnicode_AsUTF8AndSize(object o, Py_ssize_t *size) except NULL
+    PyObject *PyList_New(Py_ssize_t size)
+    void PyList_SET_ITEM(PyObject *lst, Py_ssize_t i, PyObject *o)
+    int PyList_Append(object lst, PyObject *o) except -1
+    object PyBytes_FromStringAndSize(const char *s, Py_ssize_t n)
+    char *PyBytes_AS_STRING(object o)
+    Py_ssize_t PyBytes_GET_SIZE(object o)
+    bint PyBytes_CheckExact(object o)
+    bint PyUnicode_CheckExact(object o)
+    object PySequence_Fast(object o, const char *m)
+    Py_ssize_t PySequence_Fast_GET_SIZE(object o)
+    PyObject *PySequence_Fast_GET_ITEM(object o, Py_ssize_t i)
+
+# ------------------------------------------------------------ string cache
+#
+# Short ASCII fields repeat a lot (template IDs, serials, fragment and series
+# names, units): a small direct-mapped cache hands out the same str object
+# instead of allocating a new one.  Only touched with the GIL held.
+
+cdef enum:
+    CACHE_SIZE = 2048
+    CACHE_MAX_LEN = 16
+    FIELDS_PER_CALL = 512
+
+cdef PyObject *_cache[CACHE_SIZE]
+
+
+cdef inline PyObject *_new_ascii(const unsigned char *p, size_t n) except NULL:
+    cdef PyObject *s = PyUnicode_New(<Py_ssize_t>n, 127)
+    if s == NULL:
+        raise MemoryError()
+    memcpy(PyUnicode_DATA(s), p, n)
+    return s
+
+
+cdef inline PyObject *_cached_ascii(const unsigned char *p, size_t n) except NULL:
+    cdef uint64_t w0 = 0, w1 = 0, h
+    cdef PyObject *s
+    if n > 8:
+        memcpy(&w0, p, 8)
+        memcpy(&w1, p + 8, n - 8)
+    else:
+        memcpy(&w0, p, n)
+    h = (w0 * <uint64_t>0x9E3779B97F4A7C15) ^ (w1 * <uint64_t>0xC2B2AE3D27D4EB4F) ^ n
+    h ^= h >> 29
+    h = (h * <uint64_t>0xBF58476D1CE4E5B9) >> 53
+    s = _cache[h & (CACHE_SIZE - 1)]
+    if s != NULL and <size_t>PyUnicode_GET_LENGTH(s) == n and memcmp(PyUnicode_DATA(s), p, n) == 0:
+        Py_INCREF(<object>s)
+        return s
+    s = _new_ascii(p, n)
+    Py_XDECREF(_cache[h & (CACHE_SIZE - 1)])
+    Py_INCREF(<object>s)
+    _cache[h & (CACHE_SIZE - 1)] = s
+    return s
+
+
+cdef struct Scratch:
+    unsigned char *data
+    size_t cap
+
+
+cdef inline PyObject *_make_str(const unsigned char *p, size_t n, unsigned flags,
+                                Scratch *scratch) except NULL:
+    cdef PyObject *s
+    if flags & SR_F_UNESCAPE:
+        if scratch.cap < n:
+            free(scratch.data)
+            scratch.data = <unsigned char *>malloc(n if n > 256 else 256)
+            if scratch.data == NULL:
+                scratch.cap = 0
+                raise MemoryError()
+            scratch.cap = n if n > 256 else 256
+        n = sr_unescape(p, n, scratch.data)
+        p = scratch.data
+    if flags & SR_F_HIGH:
+        s = PyUnicode_DecodeUTF8(<const char *>p, <Py_ssize_t>n, NULL)
+        if s == NULL:
+            raise MemoryError()
+        return s
+    if n <= CACHE_MAX_LEN:
+        return _cached_ascii(p, n)
+    return _new_ascii(p, n)
+
+
+# ------------------------------------------------------------ row building
+
+cdef struct RowBuilder:
+    PyObject **items
+    size_t n
+    size_t cap
+
+
+cdef int _rb_push(RowBuilder *rb, PyObject *o) except -1:
+    cdef size_t cap
+    cdef PyObject **items
+    if rb.n == rb.cap:
+        cap = rb.cap * 2 if rb.cap else 32
+        items = <PyObject **>realloc(rb.items, cap * sizeof(PyObject *))
+        if items == NULL:
+            Py_DECREF(<object>o)
+            raise MemoryError()
+        rb.items = items
+        rb.cap = cap
+    rb.items[rb.n] = o
+    rb.n += 1
+    return 0
+
+
+cdef PyObject *_rb_take(RowBuilder *rb) except NULL:
+    cdef PyObject *row = PyList_New(<Py_ssize_t>rb.n)
+    cdef size_t i
+    if row == NULL:
+        raise MemoryError()
+    for i in range(rb.n):
+        PyList_SET_ITEM(row, <Py_ssize_t>i, rb.items[i])
+    rb.n = 0
+    return row
+
+
+cdef void _rb_clear(RowBuilder *rb):
+    cdef size_t i
+    for i in range(rb.n):
+        Py_DECREF(<object>rb.items[i])
+    rb.n = 0
+
+
+cdef void _rb_free(RowBuilder *rb):
+    _rb_clear(rb)
+    free(rb.items)
+    rb.items = NULL
+    rb.cap = 0
+
+
+# ------------------------------------------------------------ errors
+
+cdef object _error(sr_tokenizer *t):
+    cdef int code = t.err
+    if code == SR_E_UNTERMINATED:
+        return UnterminatedQuote("unterminated quoted field starting", t.err_offset,
+                                 t.err_row, t.err_field)
+    if code == SR_E_TEXT_AFTER_QUOTE:
+        return TextAfterQuote("text after the closing quote", t.err_offset, t.err_row,
+                              t.err_field)
+    if code == SR_E_UTF8:
+        return InvalidUtf8("invalid UTF-8", t.err_offset, t.err_row, t.err_field)
+    if code == SR_E_ROW_TOO_LARGE:
+        return RowTooLarge(f"row longer than the limit of {t.row_limit} bytes",
+                           t.err_offset, t.err_row)
+    return ValueError(f"smartrest: unknown tokenizer error {code}")
+
+
+cdef int _run(sr_tokenizer *t, const unsigned char *buf, size_t length, int final,
+              list rows, RowBuilder *rb, Scratch *scratch) except -1:
+    """Tokenize buf and append every completed row to rows."""
+    cdef sr_field fields[FIELDS_PER_CALL]
+    cdef size_t nf, i
+    cdef int rc
+    cdef PyObject *o
+    while True:
+        rc = sr_tokenize(t, buf, length, final, fields, FIELDS_PER_CALL, &nf)
+        if rc == SR_ERROR:
+            raise _error(t)
+        for i in range(nf):
+            o = _make_str(buf + fields[i].start, fields[i].len, fields[i].flags, scratch)
+            _rb_push(rb, o)
+            if fields[i].flags & SR_F_ROW_END:
+                o = _rb_take(rb)
+                try:
+                    PyList_Append(rows, o)
+                finally:
+                    Py_DECREF(<object>o)
+        if rc == SR_DONE:
+            return 0
+
+
+cdef bytes _utf8_of_str(str s):
+    return s.encode("utf-8", "surrogatepass")
+
+
+cdef class _Buffer:
+    """A read-only byte view of a payload: bytes, bytearray, memoryview, mmap, str."""
+    cdef Py_buffer view
+    cdef bint has_view
+    cdef object keep
+    cdef const unsigned char *ptr
+    cdef size_t length
+
+    def __cinit__(self, payload):
+        if PyBytes_CheckExact(payload):
+            self.keep = payload
+            self.ptr = <const unsigned char *>PyBytes_AS_STRING(payload)
+            self.length = <size_t>PyBytes_GET_SIZE(payload)
+            return
+        if isinstance(payload, str):
+            self.keep = _utf8_of_str(payload)
+            self.ptr = <const unsigned char *>PyBytes_AS_STRING(self.keep)
+            self.length = <size_t>PyBytes_GET_SIZE(self.keep)
+            return
+        try:
+            PyObject_GetBuffer(payload, &self.view, PyBUF_SIMPLE)
+        except (TypeError, BufferError):
+            raise TypeError(
+                f"payload must be bytes-like or str, not {type(payload).__name__}") from None
+        self.has_view = True
+        self.ptr = <const unsigned char *>self.view.buf
+        self.length = <size_t>self.view.len
+
+    def __dealloc__(self):
+        if self.has_view:
+            PyBuffer_Release(&self.view)
+
+    cdef bytes tobytes(self):
+        return PyBytes_FromStringAndSize(<const char *>self.ptr, <Py_ssize_t>self.length)
+
+
+def decode(payload, *, topic=None, qos=0, limit=LIMIT, strict=False):
+    """Decode a SmartREST payload into rows of ``str`` fields.
+
+    See :func:`smartrest.decode`.
+    """
+    cdef _Buffer b = _Buffer(payload)
+    cdef sr_tokenizer t
+    cdef RowBuilder rb
+    cdef Scratch scratch
+    cdef list rows = []
+    if limit is None:
+        if topic is not None or qos != 0:
+            check_payload_size(b"", topic, qos, None, _count_rows)
+    elif topic is None:
+        if qos != 0 or b.length + 2 > <size_t>limit:
+            check_payload_size(b.tobytes(), topic, qos, limit, _count_rows)
+    elif packet_size(topic, b.length, qos) > limit:
+        check_payload_size(b.tobytes(), topic, qos, limit, _count_rows)
+    sr_init(&t, 1 if strict else 0, 0)
+    rb.items = NULL
+    rb.n = rb.cap = 0
+    scratch.data = NULL
+    scratch.cap = 0
+    try:
+        _run(&t, b.ptr, b.length, 1, rows, &rb, &scratch)
+    finally:
+        _rb_free(&rb)
+        free(scratch.data)
+    return rows
+
+
+cdef class Decoder:
+    """Incremental decoder for a stream of SmartREST rows.
+
+    See :class:`smartrest.Decoder`.
+    """
+    cdef sr_tokenizer t
+    cdef RowBuilder rb
+    cdef Scratch scratch
+    cdef unsigned char *buf
+    cdef size_t length
+    cdef size_t cap
+    cdef bint closed
+    cdef object _limit
+
+    def __cinit__(self, *, limit=LIMIT, strict=False):
+        if limit is not None and limit < 1:
+            raise ValueError("limit must be positive or None")
+        sr_init(&self.t, 1 if strict else 0, 0 if limit is None else <uint64_t>limit)
+        self._limit = limit
+
+    def __dealloc__(self):
+        _rb_free(&self.rb)
+        free(self.scratch.data)
+        free(self.buf)
+
+    cdef int _keep_tail(self, const unsigned char *src, size_t n) except -1:
+        """Keep the unfinished part of src[0..n) (src may be self.buf)."""
+        cdef size_t keep = sr_keep_from(&self.t)
+        cdef size_t rest = n - keep
+        cdef unsigned char *grown
+        if sr_check_pending(&self.t, n) == SR_ERROR:
+            raise _error(&self.t)
+        if rest > self.cap:
+            grown = <unsigned char *>realloc(self.buf, rest)
+            if grown == NULL:
+                raise MemoryError()
+            self.buf = grown
+            self.cap = rest
+        if rest:
+            memmove(self.buf, src + keep, rest)
+        self.length = rest
+        sr_rebase(&self.t, keep)
+        return 0
+
+    def feed(self, data):
+        """Add bytes to the stream; return the rows they complete.
+
+        Raises:
+            SmartRestError: a subclass for malformed input; RowTooLarge when
+                the unfinished row grows past the limit.
+            ValueError: the decoder was closed.
+        """
+        cdef _Buffer b = _Buffer(data)
+        cdef list rows = []
+        cdef size_t need
+        cdef unsigned char *grown
+        if self.closed:
+            raise ValueError("feed() after close()")
+        if self.length == 0:
+            _run(&self.t, b.ptr, b.length, 0, rows, &self.rb, &self.scratch)
+            self._keep_tail(b.ptr, b.length)
+            return rows
+        need = self.length + b.length
+        if need > self.cap:
+            grown = <unsigned char *>realloc(self.buf, need)
+            if grown == NULL:
+                raise MemoryError()
+            self.buf = grown
+            self.cap = need
+        memcpy(self.buf + self.length, b.ptr, b.length)
+        self.length = need
+        _run(&self.t, self.buf, self.length, 0, rows, &self.rb, &self.scratch)
+        self._keep_tail(self.buf, self.length)
+        return rows
+
+    def close(self):
+        """End the stream; return the last row if it lacks its LF.
+
+        Raises:
+            UnterminatedQuote: the stream ends inside a quoted field.
+        """
+        cdef list rows = []
+        if self.closed:
+            return rows
+        self.closed = True
+        _run(&self.t, self.buf, self.length, 1, rows, &self.rb, &self.scratch)
+        self.length = 0
+        return rows
+
+
+# ------------------------------------------------------------ encoding
+
+cdef struct Span:
+    const unsigned char *ptr
+    size_t len
+
+
+cdef inline int _is_double(quote_escape) except -1:
+    if quote_escape == "backslash":
+        return 0
+    if quote_escape == "double":
+        return 1
+    raise ValueError(f"quote_escape must be 'backslash' or 'double', not {quote_escape!r}")
+
+
+cdef bytes _encode_rows(rows, int double_quotes):
+    cdef list keep = []
+    cdef Span *spans = NULL
+    cdef size_t nspans = 0, cap = 0, total = 0, i, j, k
+    cdef Py_ssize_t nfields, f, size
+    cdef Py_ssize_t row_index = 0
+    cdef const char *p
+    cdef Span *grown
+    cdef object seq, value, text
+    cdef list counts = []
+    cdef bytes out
+    cdef unsigned char *dst
+    try:
+        for row in rows:
+            if isinstance(row, (str, bytes, bytearray)):
+                raise TypeError(
+                    f"row {row_index} must be a sequence of values, not {type(row).__name__}")
+            seq = PySequence_Fast(row, b"a row must be a sequence of values")
+            keep.append(seq)
+            nfields = PySequence_Fast_GET_SIZE(seq)
+            if nfields == 0:
+                raise EmptyRow("a row must have at least one field", None, row_index)
+            if nspans + <size_t>nfields > cap:
+                cap = (nspans + <size_t>nfields) * 2
+                grown = <Span *>realloc(spans, cap * sizeof(Span))
+                if grown == NULL:
+                    raise MemoryError()
+                spans = grown
+            for f in range(nfields):
+                value = <object>PySequence_Fast_GET_ITEM(seq, f)
+                if not PyUnicode_CheckExact(value):
+                    value = _value_text(value, row_index, f)
+                    keep.append(value)
+                try:
+                    p = PyUnicode_AsUTF8AndSize(value, &size)
+                except UnicodeEncodeError as exc:
+                    raise InvalidUtf8(
+                        f"value holds a lone surrogate at character {exc.start}",
+                        None, row_index, f) from None
+                spans[nspans].ptr = <const unsigned char *>p
+                spans[nspans].len = <size_t>size
+                nspans += 1
+                total += sr_escaped_len(<const unsigned char *>p, <size_t>size) + 1
+            if nfields == 1 and spans[nspans - 1].len == 0:
+                total += 2
+            counts.append(nfields)
+            row_index += 1
+        out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>total)
+        dst = <unsigned char *>PyBytes_AS_STRING(out)
+        k = 0
+        for nf in counts:
+            j = <size_t>nf
+            if j == 1 and spans[k].len == 0:
+                dst[0] = b'"'
+                dst[1] = b'"'
+                dst += 2
+            else:
+                for i in range(j):
+                    dst += sr_escape(spans[k + i].ptr, spans[k + i].len, double_quotes, dst)
+                    if i + 1 < j:
+                        dst[0] = b','
+                        dst += 1
+            dst[0] = b'\n'
+            dst += 1
+            k += j
+        return out
+    finally:
+        free(spans)
+
+
+def encode(rows, *, quote_escape="backslash"):
+    """Encode rows to one payload.  See :func:`smartrest.encode`."""
+    return _encode_rows(rows, _is_double(quote_escape))
+
+
+def encode_row(fields, *, quote_escape="backslash"):
+    """Encode one row, terminated by LF.  See :func:`smartrest.encode_row`."""
+    cdef int double_quotes = _is_double(quote_escape)
+    if isinstance(fields, (str, bytes, bytearray)):
+        raise TypeError(f"row 0 must be a sequence of values, not {type(fields).__name__}")
+    return _encode_rows((fields,), double_quotes)
