@@ -235,9 +235,11 @@ def _decode_bytes(
         long_row = _first_long_row(text, ends, is_bytes_view, row_limit)
         if long_row is not None:
             index, start = long_row
-            found.append((start + row_limit, 0, lambda at: RowTooLarge(
-                f"row longer than the limit of {row_limit} bytes", base + at,
-                row_base + index)))
+            # Problems of earlier rows go first; those of the long row (and
+            # after it) are judged as a stream judges them, see _raise_long_row.
+            found = [item for item in found if item[0] < start]
+            if not found:
+                _raise_long_row(data, start, row_limit, strict, base, row_base + index)
     if found:
         at, _, make = min(found, key=lambda item: (item[0], item[1]))
         raise make(at)
@@ -245,6 +247,25 @@ def _decode_bytes(
         # The invalid bytes lie in the unfinished tail; the rows are valid.
         rows = [[f.encode("latin-1").decode("utf-8") for f in row] for row in rows]
     return rows, consumed_bytes
+
+
+def _raise_long_row(
+    data: bytes, start: int, limit: int, strict: bool, base: int, row: int
+) -> None:
+    """Raise the error of a row that starts at ``start`` and is longer than
+    ``limit`` bytes.
+
+    A stream must give up on such a row once it holds ``limit + 1`` of its
+    bytes, so only those bytes decide, however the stream is split: a
+    problem in a field that a comma ends within them is reported (the one
+    that starts first), otherwise RowTooLarge at ``start + limit``.
+    """
+    window = data[start:start + limit + 1]
+    done = _complete_fields_end(window.decode("latin-1"))
+    if done > 0:
+        _decode_bytes(window[:done], True, strict, base + start, row, limit)
+    raise RowTooLarge(f"row longer than the limit of {limit} bytes",
+                      base + start + limit, row)
 
 
 def _first_long_row(
@@ -469,8 +490,8 @@ class Decoder:
         """Raise when the unfinished row is already longer than the limit.
 
         This keeps the memory of a stream bounded.  Problems in the fields
-        of that row which are already complete (ended by a comma) and start
-        before the limit are reported first, as the C core finds them.
+        of that row which a comma ends within its first ``limit + 1`` bytes
+        are reported first (see :func:`_raise_long_row`).
         """
         limit = self._limit
         if limit is None or len(self._buf) <= limit:
@@ -485,14 +506,8 @@ class Decoder:
                 start += 2
             else:
                 break
-        if len(buf) - start <= limit:
-            return
-        row = buf[start:]
-        done = _complete_fields_end(row.decode("latin-1"))
-        if done > 0:
-            _decode_bytes(row[:done], True, self._strict, self._base + start, self._rows, limit)
-        raise RowTooLarge(f"row longer than the limit of {limit} bytes",
-                          self._base + start + limit, self._rows)
+        if len(buf) - start > limit:
+            _raise_long_row(buf, start, limit, self._strict, self._base, self._rows)
 
     def close(self) -> List[List[str]]:
         """End the stream; return the last row if it lacks its LF.
