@@ -8,8 +8,9 @@ never open connections themselves, so TLS, credentials and the ClientId
   packet limit and publishes them in order.
 * :func:`decode_message` / :class:`MessageHandler` turn a received message
   into messages according to its topic: static templates on ``s/ds`` (and
-  ``s/us``), custom templates on ``s/dc/<X-ID>``, errors on ``s/e``,
-  credentials on ``s/dcr`` and tokens on ``s/dat``.
+  ``s/us``), errors on ``s/e``, credentials on ``s/dcr`` and tokens on
+  ``s/dat`` through :mod:`smartrest.templates`; rows of custom templates on
+  ``s/dc/<X-ID>``.
 * :func:`create_device`, :func:`subscribe_operations`,
   :func:`request_credentials` and :func:`startup` carry out the startup
   phase of a device: request credentials with the bootstrap user, create the
@@ -34,8 +35,6 @@ __all__ = [
     "CustomRow",
     "MessageHandler",
     "Received",
-    "ServerError",
-    "Token",
     "create_device",
     "decode_message",
     "publish_rows",
@@ -82,22 +81,8 @@ def publish_rows(
 
 
 @dataclass(frozen=True)
-class ServerError:
-    """A row on ``s/e``: ``<code>,<msgId>,<text>``.
-
-    The platform does not quote the text, so commas in it split it into
-    several fields; they are joined back.  ``message_id`` is the template ID
-    of the row that failed, or ``""`` when the platform leaves it out.
-    """
-
-    code: str
-    message_id: str
-    text: str
-
-
-@dataclass(frozen=True)
 class Credentials:
-    """Device credentials from a ``70,<tenantID>,<username>,<password>`` row on ``s/dcr``."""
+    """Device credentials, from the ``70,<tenantID>,<username>,<password>`` row on ``s/dcr``."""
 
     tenant: str
     username: str
@@ -110,17 +95,11 @@ class Credentials:
 
 
 @dataclass(frozen=True)
-class Token:
-    """A JSON Web Token from a ``71,<token>`` row on ``s/dat``."""
-
-    token: str
-
-
-@dataclass(frozen=True)
 class CustomRow:
-    """A row of a SmartREST 2.0 template collection (``s/dc/<X-ID>``, ``s/uc/<X-ID>``).
+    """A row of a SmartREST 2.0 template collection (``s/dc/<X-ID>``, ``s/dd``, ...).
 
-    ``xid`` is ``None`` on the default-collection topics ``s/dd`` and ``s/ud``.
+    ``xid`` is ``None`` on the default-collection topics ``s/dd`` and
+    ``s/ud``, whose X-ID is the ClientId's.
     """
 
     xid: Optional[str]
@@ -137,56 +116,31 @@ class Received:
     messages: List[Any]
 
 
-_CUSTOM_PREFIXES = ("s/dc/", "s/uc/")
-_DEFAULT_COLLECTION = ("s/dd", "s/ud")
-
-
-def _one_row(rows: List[List[str]], topic: str, template: str, width: int) -> List[str]:
-    if len(rows) != 1 or rows[0][0] != template or len(rows[0]) < width:
-        got = ",".join(rows[0][:1]) if rows else "nothing"
-        raise SmartRestError(
-            f"expected one {template} row with {width} fields on {topic}, got "
-            f"{len(rows)} row(s) starting with {got!r}", 0, 0)
-    return rows[0]
-
-
 def decode_message(topic: str, payload: bytes, *, qos: int = 0) -> List[Any]:
     """Decode one received message into messages, according to its ``topic``.
 
-    * ``s/e``: a :class:`ServerError` per row.
-    * ``s/dcr``: one :class:`Credentials` (the ``70`` row).
-    * ``s/dat``: one :class:`Token` (the ``71`` row).
-    * ``s/dc/<X-ID>``, ``s/uc/<X-ID>...``, ``s/dd``, ``s/ud``: a
-      :class:`CustomRow` per row.
-    * any other topic (``s/ds``, ``s/us``, ``s/us/<child>``, ...): a
-      :class:`smartrest.templates.Message` per row, parsed against the static
-      templates.
+    * Static templates (``s/ds``, ``s/us``, ``s/us/<child>``...), errors
+      (``s/e``), credentials (``s/dcr``), tokens (``s/dat``) and template
+      status (``s/dt``): a :class:`smartrest.templates.Message` per row, from
+      :func:`smartrest.templates.decode_messages`.
+    * SmartREST 2.0 collections (``s/dc/<X-ID>``, ``s/uc/<X-ID>...``,
+      ``s/dd``, ``s/ud``): a :class:`CustomRow` per row.
 
     The payload is checked against the exact packet limit for ``topic`` and
     ``qos``.
 
     Raises:
-        SmartRestError: (a subclass of) for a malformed payload, a row that
-            does not match its template, or a system message of the wrong
-            shape.
+        SmartRestError: (a subclass of) for a malformed payload or topic, or
+            a row that does not fit its template.
     """
-    rows = decode(payload, topic=topic, qos=qos)
-    if topic == "s/e":
-        return [ServerError(row[0], row[1] if len(row) > 1 else "", ",".join(row[2:]))
-                for row in rows]
-    if topic == "s/dcr":
-        row = _one_row(rows, topic, "70", 4)
-        # A password is unquoted if it has no special character but a comma.
-        return [Credentials(row[1], row[2], ",".join(row[3:]))]
-    if topic == "s/dat":
-        return [Token(_one_row(rows, topic, "71", 2)[1])]
-    if topic.startswith(_CUSTOM_PREFIXES) or topic in _DEFAULT_COLLECTION:
-        parts = topic.split("/")
-        xid = parts[2] if len(parts) > 2 else None
-        return [CustomRow(xid, row[0], tuple(row[1:])) for row in rows]
-    from . import templates
+    from . import templates, topics
 
-    return [templates.parse(row, topic=topic) for row in rows]
+    where = topics.parse(topic)
+    if where.kind in (topics.CUSTOM, topics.DEFAULT):
+        rows = decode(payload, topic=topic, qos=qos)
+        return [CustomRow(where.xid, row[0], tuple(row[1:])) for row in rows]
+    messages: List[Any] = templates.decode_messages(payload, topic=topic, qos=qos)
+    return messages
 
 
 class MessageHandler:
@@ -310,10 +264,12 @@ def request_credentials(
 
     def on_credentials(client: Client, userdata: Any, message: MQTTMessage) -> None:
         try:
-            found.extend(decode_message(message.topic, message.payload, qos=message.qos))
+            for row in decode_message(message.topic, message.payload, qos=message.qos):
+                found.append(Credentials(row["tenant_id"], row["username"], row["password"]))
         except SmartRestError as exc:
             found.append(exc)
-        arrived.set()
+        if found:
+            arrived.set()
 
     client.message_callback_add("s/dcr", on_credentials)
     try:

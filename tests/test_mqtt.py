@@ -175,8 +175,8 @@ def test_thousands_of_rows_arrive_complete_and_in_order(connect, qos):
     assert collector.errors == []
     assert rows_by_topic(collector.rows) == plan
     if have_templates:
-        assert [m.template_id for r in collector.received for m in r.messages] == [
-            row[0] for rows in plan.values() for row in rows]
+        assert [m.to_row() for r in collector.received for m in r.messages] == [
+            row for rows in plan.values() for row in rows]
     # Same publisher, same QoS: the broker keeps the publishes in order.
     assert [topic for topic, _ in collector.rows] == [
         topic for topic, rows in plan.items()
@@ -233,22 +233,27 @@ def test_pack_fills_publishes_up_to_the_limit_and_the_broker_takes_them(connect)
     assert [r for p in got for r in smartrest.decode(p, topic="s/us/big", qos=1)] == rows
 
 
-def test_decode_message_system_topics():
-    assert sr_mqtt.decode_message("s/e", b"50,100,Error on device creation, message: x\n") == [
-        sr_mqtt.ServerError("50", "100", "Error on device creation, message: x")]
-    assert sr_mqtt.decode_message("s/e", b"41,,MqttAuth: no\n40,999,No static template\n") == [
-        sr_mqtt.ServerError("41", "", "MqttAuth: no"),
-        sr_mqtt.ServerError("40", "999", "No static template")]
-    creds = sr_mqtt.decode_message("s/dcr", b"70,t123,device_ab,s3cr,t\n")
-    assert creds == [sr_mqtt.Credentials("t123", "device_ab", "s3cr,t")]
-    assert creds[0].user == "t123/device_ab"
-    assert sr_mqtt.decode_message("s/dat", b"71,eyJhbGc.eyJzdWIi.sig") == [
-        sr_mqtt.Token("eyJhbGc.eyJzdWIi.sig")]
+def test_decode_message_by_topic():
+    templates = pytest.importorskip("smartrest.templates")
+    errors = sr_mqtt.decode_message("s/e", b"50,100,Error on device creation, message: x\n"
+                                           b"41,,MqttAuth: no\n")
+    assert [(m.template_id, m["message_id"], m["text"]) for m in errors] == [
+        (50, "100", "Error on device creation, message: x"), (41, "", "MqttAuth: no")]
+    [creds] = sr_mqtt.decode_message("s/dcr", b"70,t123,device_ab,s3cr3t\n")
+    assert (creds.template_id, creds["tenant_id"], creds["username"], creds["password"]) == (
+        70, "t123", "device_ab", "s3cr3t")
+    [token] = sr_mqtt.decode_message("s/dat", b"71,eyJhbGc.eyJzdWIi.sig")
+    assert token["token"] == "eyJhbGc.eyJzdWIi.sig"
+    [op] = sr_mqtt.decode_message("s/ds", b'511,dev-1,"ls -l\necho \\"done\\""\n', qos=1)
+    assert isinstance(op, templates.Message)
+    assert (op.template_id, op.device, op.to_row()[2]) == (511, "dev-1", 'ls -l\necho "done"')
     assert sr_mqtt.decode_message("s/dc/myTemplates", b'100,dev,"a,b"\n') == [
         sr_mqtt.CustomRow("myTemplates", "100", ("dev", "a,b"))]
     assert sr_mqtt.decode_message("s/dd", b"7\n") == [sr_mqtt.CustomRow(None, "7", ())]
     with pytest.raises(smartrest.SmartRestError):
         sr_mqtt.decode_message("s/dcr", b"71,token\n")
+    with pytest.raises(smartrest.SmartRestError):
+        sr_mqtt.decode_message("s/ds", b"200,c8y_T,T,1\n")  # upstream template downstream
     with pytest.raises(smartrest.PayloadTooLarge):
         sr_mqtt.decode_message("s/e", b"4" * LIMIT)
 
@@ -272,21 +277,22 @@ def test_startup_creates_device_and_children_and_receives_operations(connect):
     assert uplink.wait_for(lambda: uplink.count() == 3)
     assert uplink.rows[0][1] == [
         ["100", "Sensor 7", "c8y_Sensor"], ["101", "door"], ["101", "window", "Window"]]
-    assert [m.template_id for m in uplink.received[0].messages] == ["100", "101", "101"]
+    assert [m.template_id for m in uplink.received[0].messages] == [100, 101, 101]
 
     platform.client.publish("s/ds", b'510,sensor-7\n511,door,"run \\"this\\"\nnow"\n', qos=1)
     platform.client.publish("s/e", b"41,100,Device already existing\n", qos=1)
     assert downlink.wait_for(lambda: downlink.count() == 3)
     by_topic = {r.topic: r.messages for r in downlink.received}
-    assert by_topic["s/e"] == [sr_mqtt.ServerError("41", "100", "Device already existing")]
+    assert [(m.template_id, m["message_id"], m["text"]) for m in by_topic["s/e"]] == [
+        (41, "100", "Device already existing")]
     operations = by_topic["s/ds"]
     assert all(isinstance(m, templates.Message) for m in operations)
-    assert [(m.template_id, m.device) for m in operations] == [("510", "sensor-7"),
-                                                              ("511", "door")]
+    assert [(m.template_id, m.device) for m in operations] == [(510, "sensor-7"), (511, "door")]
     assert rows_by_topic(downlink.rows)["s/ds"][1][2] == 'run "this"\nnow'
 
 
 def test_bad_rows_go_to_on_error(connect):
+    pytest.importorskip("smartrest.templates")
     device = connect()
     collector = Collector()
     device.client.on_message = collector.handler
@@ -299,20 +305,21 @@ def test_bad_rows_go_to_on_error(connect):
 
 
 def test_bootstrap_credentials_loop(connect):
+    pytest.importorskip("smartrest.templates")
     platform = connect()
     requests: List[bytes] = []
 
     def answer(client: Any, userdata: Any, message: Any) -> None:
         requests.append(message.payload)
         if len(requests) == 3:  # accepted in Device registration meanwhile
-            client.publish("s/dcr", b"70,t4711,device_sensor-7,pa\"ss w0rd\n", qos=1)
+            client.publish("s/dcr", b'70,t4711,device_sensor-7,"pa,\\"ss w0rd"\n', qos=1)
 
     platform.client.on_message = answer
     platform.subscribe([("s/ucr", 1)])
 
     bootstrap = connect("d:sensor-7")
     creds = sr_mqtt.request_credentials(bootstrap.client, timeout=WAIT, interval=0.05, qos=1)
-    assert creds == sr_mqtt.Credentials("t4711", "device_sensor-7", 'pa"ss w0rd')
+    assert creds == sr_mqtt.Credentials("t4711", "device_sensor-7", 'pa,"ss w0rd')
     assert creds.user == "t4711/device_sensor-7"
     assert len(requests) >= 3 and set(requests) == {b""}
 
