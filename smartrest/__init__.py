@@ -105,3 +105,26 @@ __all__ = [
     "RowTooLarge",
     "EmptyRow",
 ]
+
+
+def decode_messages(
+    payload: Any,
+    *,
+    topic: Optional[str] = None,
+    typed: bool = False,
+    qos: int = 0,
+    limit: Optional[int] = LIMIT,
+    strict: bool = False,
+) -> List[Any]:
+    """Decode a payload into :class:`smartrest.templates.Message` objects.
+
+    See :func:`smartrest.templates.decode_messages` for the contract and the
+    errors raised.
+    """
+    from .templates import decode_messages as _decode_messages
+
+    return _decode_messages(payload, topic=topic, typed=typed, qos=qos, limit=limit,
+                            strict=strict)
+
+
+__all__.append("decode_messages")

@@ -8,7 +8,7 @@ the 0-based ``row`` index and, where it applies, the 0-based ``field`` index.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional, Tuple, Type
 
 __all__ = [
     "SmartRestError",
@@ -18,6 +18,14 @@ __all__ = [
     "PayloadTooLarge",
     "RowTooLarge",
     "EmptyRow",
+    "TemplateError",
+    "UnknownTemplate",
+    "MissingValue",
+    "TooManyValues",
+    "InvalidValue",
+    "IncompleteGroup",
+    "InvalidTopic",
+    "InvalidClientId",
 ]
 
 
@@ -95,3 +103,89 @@ class RowTooLarge(SmartRestError):
 
 class EmptyRow(SmartRestError):
     """A row to encode has no fields; SmartREST cannot express it."""
+
+
+class TemplateError(SmartRestError):
+    """A row does not fit its template (static or SmartREST 2.0 custom).
+
+    Besides the position, it names the template and the parameter:
+
+    Attributes:
+        template_id: the message ID of the template, or ``None`` where the
+            row's first field is not a number.
+        field_name: the parameter's name (snake case), or ``None``.
+
+    ``offset`` is the byte offset of the row's first byte in the payload
+    (:func:`smartrest.decode_messages`); ``field`` the 0-based index of the
+    value in the row (the message ID is field 0).  Rows checked on their own
+    (:func:`smartrest.templates.parse`, ``build``) have no offset or row.
+    """
+
+    template_id: Optional[int]
+    field_name: Optional[str]
+
+    def __init__(
+        self,
+        reason: str,
+        offset: Optional[int] = None,
+        row: Optional[int] = None,
+        field: Optional[int] = None,
+        *,
+        template_id: Optional[int] = None,
+        field_name: Optional[str] = None,
+    ) -> None:
+        self.template_id = template_id
+        self.field_name = field_name
+        super().__init__(reason, offset, row, field)
+
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:  # keep the names through pickling
+        return (_rebuild_template_error,
+                (type(self), self.reason, self.offset, self.row, self.field,
+                 self.template_id, self.field_name))
+
+
+def _rebuild_template_error(
+    cls: Type[TemplateError], reason: str, offset: Optional[int], row: Optional[int],
+    field: Optional[int], template_id: Optional[int], field_name: Optional[str],
+) -> TemplateError:
+    return cls(reason, offset, row, field, template_id=template_id, field_name=field_name)
+
+
+class UnknownTemplate(TemplateError):
+    """The message ID is not a template of the topic's registry."""
+
+
+class MissingValue(TemplateError):
+    """A mandatory value is empty or left out."""
+
+
+class TooManyValues(TemplateError):
+    """A row holds more values than its template has parameters.
+
+    ``field`` is the first value too many.
+    """
+
+
+class InvalidValue(TemplateError):
+    """A value is not of its parameter's type (or not an allowed value)."""
+
+
+class IncompleteGroup(TemplateError):
+    """The last item of a repeating group stops before a required value.
+
+    ``field`` is the position where the missing value should be.
+    """
+
+
+class InvalidTopic(SmartRestError):
+    """A malformed MQTT topic, or one a device may not publish to.
+
+    ``offset`` is the byte offset in the topic where the problem starts.
+    """
+
+
+class InvalidClientId(SmartRestError):
+    """A malformed MQTT ClientId.
+
+    ``offset`` is the byte offset in the ClientId where the problem starts.
+    """
