@@ -534,6 +534,8 @@ def _has_c(attr: str) -> Callable[[], Optional[str]]:
             module = importlib.import_module(_C)
         except ImportError:
             return "C extension not built"
+        if smartrest.IMPLEMENTATION != "c":
+            return "SMARTREST_PURE_PYTHON is set"
         if getattr(module, attr, None) is None:
             return f"{_C} has no {attr}"
         return None
@@ -861,6 +863,7 @@ def machine() -> Dict[str, Any]:
         "platform": platform.platform(),
         "smartrest": smartrest.__version__,
         "c_extension": _has_c("decode")() is None,
+        "c_extension_note": _has_c("decode")(),
         "default_implementation": smartrest.IMPLEMENTATION,
         **versions,
     }
@@ -884,8 +887,8 @@ def format_report(info: Dict[str, Any], corpora: Sequence[Corpus],
         f"CPU: {info['cpu']} ({info['cores']} cores)",
         f"Python: {info['python']} on {info['platform']}",
         f"smartrest {info['smartrest']}: C extension "
-        f"{'built' if info['c_extension'] else 'not built'}, default implementation "
-        f"{info['default_implementation']}; numpy {info['numpy'] or '-'}, "
+        f"{'in use' if info['c_extension'] else 'off (' + info['c_extension_note'] + ')'}; "
+        f"numpy {info['numpy'] or '-'}, "
         f"pyarrow {info['pyarrow'] or '-'}",
         f"Timing: best of {settings.repeat} rounds of at least {settings.min_time:g} s each, "
         "GC off.",

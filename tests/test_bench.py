@@ -156,3 +156,14 @@ def test_bad_options(capsys):
     assert code == 2 and "unknown contender nope" in out.err
     code, out = _run(capsys, "--repeat", "0")
     assert code == 2
+
+
+def test_pure_python_run_skips_the_c_contenders(capsys, monkeypatch):
+    monkeypatch.setattr(smartrest, "IMPLEMENTATION", "python")
+    code, out = _run(capsys, "--task", "encode", "--corpus", "mixed", "--size", "row", "--json")
+    assert code == 0
+    data = json.loads(out.out)
+    assert data["machine"]["c_extension"] is False
+    by_key = {r["contender"]: r for r in data["results"]}
+    assert by_key["c"]["status"] == "skipped"
+    assert by_key["python"]["status"] == "ok" and by_key["python"]["correct"] is True
