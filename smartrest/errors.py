@@ -26,6 +26,8 @@ __all__ = [
     "IncompleteGroup",
     "InvalidTopic",
     "InvalidClientId",
+    "DuplicateTemplate",
+    "AmbiguousResponse",
 ]
 
 
@@ -188,4 +190,21 @@ class InvalidClientId(SmartRestError):
     """A malformed MQTT ClientId.
 
     ``offset`` is the byte offset in the ClientId where the problem starts.
+    """
+
+
+class DuplicateTemplate(TemplateError):
+    """Two templates of a SmartREST 2.0 collection share a message ID.
+
+    ``row`` is the index of the second one in the collection.
+    """
+
+
+class AmbiguousResponse(TemplateError):
+    """A row received on ``s/dc/<X-ID>`` can be split into values in more than one way.
+
+    A response template with a ``[*]`` pattern gives a varying number of
+    values, so the row alone does not say whether the device's external ID
+    was inserted (operations) or not (GET results), nor, with two such
+    patterns, where one ends.
     """

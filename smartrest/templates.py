@@ -78,6 +78,7 @@ __all__ = [
     "build",
     "decode_messages",
     "format_value",
+    "type_check",
 ]
 
 STRING = "STRING"
@@ -168,6 +169,20 @@ def _all_of_type(kind: str, values: List[str]) -> bool:
     joined = "\n".join(values)
     # A value holding a LF would split into lines that may each pass.
     return joined.count("\n") == len(values) - 1 and _MANY[kind](joined) is not None
+
+
+def type_check(kind: str) -> Tuple[Callable[[str], Any], str]:
+    """The check of a non-empty text of type ``kind``, and what such a text must be.
+
+    ``check, what = type_check(NUMBER)``: ``check(text)`` is truthy when
+    ``text`` is a number, ``what`` is ``"a number"`` (for error messages).
+
+    Raises:
+        KeyError: ``kind`` is ``STRING`` (any text is one) or not a type of
+            this module.
+    """
+    check, _, what = _TYPES[kind]
+    return check, what
 
 
 def format_value(value: Any) -> str:
