@@ -27,6 +27,7 @@ import time
 from typing import Any, List, Optional
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 import smartrest
 from smartrest.mqtt import publish_rows, startup
@@ -48,7 +49,7 @@ def device_rows(rng: random.Random, count: int) -> List[List[Any]]:
 
 
 def connect(args: argparse.Namespace, client_id: str) -> mqtt.Client:
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
     if args.user:
         client.username_pw_set(args.user, args.password)
     if args.tls:

@@ -19,6 +19,7 @@ never open connections themselves, so TLS, credentials and the ClientId
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from .errors import SmartRestError
 
 if TYPE_CHECKING:  # paho is only needed by the caller, who passes a client
     from paho.mqtt.client import Client, MQTTMessage, MQTTMessageInfo
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "Credentials",
@@ -116,7 +119,9 @@ class Received:
     messages: List[Any]
 
 
-def decode_message(topic: str, payload: bytes, *, qos: int = 0) -> List[Any]:
+def decode_message(
+    topic: str, payload: Union[bytes, bytearray, memoryview], *, qos: int = 0
+) -> List[Any]:
     """Decode one received message into messages, according to its ``topic``.
 
     * Static templates (``s/ds``, ``s/us``, ``s/us/<child>``...), errors
@@ -148,8 +153,9 @@ class MessageHandler:
 
     ``callback`` receives a :class:`Received` per message.  A message that
     cannot be decoded goes to ``on_error`` with its topic and the
-    :class:`SmartRestError` instead; without ``on_error`` the error is
-    raised in paho's network thread, which paho logs and suppresses.
+    :class:`SmartRestError` instead; without ``on_error`` the error is logged
+    on the ``smartrest.mqtt`` logger.  (Raising it would stop paho's network
+    loop, so one bad message from the server would cut the device off.)
 
     Use it as ``client.on_message = MessageHandler(callback)`` or for some
     topics only with ``client.message_callback_add("s/ds", handler)``.
@@ -170,8 +176,9 @@ class MessageHandler:
             messages = decode_message(topic, message.payload, qos=message.qos)
         except SmartRestError as exc:
             if self.on_error is None:
-                raise
-            self.on_error(topic, exc)
+                _log.error("cannot decode a message on %s: %s", topic, exc)
+            else:
+                self.on_error(topic, exc)
             return
         self.callback(Received(topic, message.qos, messages))
 

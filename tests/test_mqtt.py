@@ -304,6 +304,21 @@ def test_bad_rows_go_to_on_error(connect):
     assert isinstance(error, smartrest.UnterminatedQuote)
 
 
+def test_bad_rows_are_logged_without_on_error(caplog):
+    pytest.importorskip("smartrest.templates")
+    received = []
+    handler = sr_mqtt.MessageHandler(received.append)
+    message = mqtt.MQTTMessage(topic=b"s/ds")
+    message.payload = b"999,dev\n"
+    with caplog.at_level("ERROR", logger="smartrest.mqtt"):
+        handler(None, None, message)
+    assert received == []
+    assert "s/ds" in caplog.text and "999" in caplog.text
+    message.payload = b"510,dev\n"
+    handler(None, None, message)
+    assert [m.template_id for m in received[0].messages] == [510]
+
+
 def test_bootstrap_credentials_loop(connect):
     pytest.importorskip("smartrest.templates")
     platform = connect()
