@@ -9,8 +9,8 @@ never open connections themselves, so TLS, credentials and the ClientId
 * :func:`decode_message` / :class:`MessageHandler` turn a received message
   into messages according to its topic: static templates on ``s/ds`` (and
   ``s/us``), errors on ``s/e``, credentials on ``s/dcr`` and tokens on
-  ``s/dat`` through :mod:`smartrest.templates`; rows of custom templates on
-  ``s/dc/<X-ID>``.
+  ``s/dat`` through :mod:`smartrest.templates`; responses of custom
+  templates on ``s/dc/<X-ID>`` through :mod:`smartrest.custom`.
 * :func:`create_device`, :func:`subscribe_operations`,
   :func:`request_credentials` and :func:`startup` carry out the startup
   phase of a device: request credentials with the bootstrap user, create the
@@ -23,13 +23,26 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 from . import LIMIT, decode, pack
 from .errors import SmartRestError
 
 if TYPE_CHECKING:  # paho is only needed by the caller, who passes a client
     from paho.mqtt.client import Client, MQTTMessage, MQTTMessageInfo
+
+    from .custom import TemplateCollection
 
 _log = logging.getLogger(__name__)
 
@@ -120,7 +133,12 @@ class Received:
 
 
 def decode_message(
-    topic: str, payload: Union[bytes, bytearray, memoryview], *, qos: int = 0
+    topic: str,
+    payload: Union[bytes, bytearray, memoryview],
+    *,
+    qos: int = 0,
+    collections: Optional[Mapping[str, TemplateCollection]] = None,
+    default_xid: Optional[str] = None,
 ) -> List[Any]:
     """Decode one received message into messages, according to its ``topic``.
 
@@ -128,8 +146,11 @@ def decode_message(
       (``s/e``), credentials (``s/dcr``), tokens (``s/dat``) and template
       status (``s/dt``): a :class:`smartrest.templates.Message` per row, from
       :func:`smartrest.templates.decode_messages`.
-    * SmartREST 2.0 collections (``s/dc/<X-ID>``, ``s/uc/<X-ID>...``,
-      ``s/dd``, ``s/ud``): a :class:`CustomRow` per row.
+    * Responses of a SmartREST 2.0 collection on ``s/dc/<X-ID>`` (or
+      ``s/dd``, whose X-ID is ``default_xid``, the ClientId's): a
+      :class:`smartrest.custom.Response` per row when ``collections`` holds
+      the collection under its X-ID, else a :class:`CustomRow` per row, as
+      for the upstream ``s/uc/<X-ID>`` and ``s/ud``.
 
     The payload is checked against the exact packet limit for ``topic`` and
     ``qos``.
@@ -143,6 +164,10 @@ def decode_message(
     where = topics.parse(topic)
     if where.kind in (topics.CUSTOM, topics.DEFAULT):
         rows = decode(payload, topic=topic, qos=qos)
+        xid = where.xid if where.kind == topics.CUSTOM else default_xid
+        collection = (collections or {}).get(xid) if xid is not None else None
+        if collection is not None and where.direction == "down":
+            return [collection.parse_response(row) for row in rows]
         return [CustomRow(where.xid, row[0], tuple(row[1:])) for row in rows]
     messages: List[Any] = templates.decode_messages(payload, topic=topic, qos=qos)
     return messages
@@ -151,7 +176,9 @@ def decode_message(
 class MessageHandler:
     """A paho ``on_message`` callback that decodes each message by its topic.
 
-    ``callback`` receives a :class:`Received` per message.  A message that
+    ``callback`` receives a :class:`Received` per message;
+    ``collections`` and ``default_xid`` are as for :func:`decode_message`.
+    A message that
     cannot be decoded goes to ``on_error`` with its topic and the
     :class:`SmartRestError` instead; without ``on_error`` the error is logged
     on the ``smartrest.mqtt`` logger.  (Raising it would stop paho's network
@@ -166,14 +193,20 @@ class MessageHandler:
         callback: Callable[[Received], None],
         *,
         on_error: Optional[Callable[[str, SmartRestError], None]] = None,
+        collections: Optional[Mapping[str, TemplateCollection]] = None,
+        default_xid: Optional[str] = None,
     ) -> None:
         self.callback = callback
         self.on_error = on_error
+        self.collections = collections
+        self.default_xid = default_xid
 
     def __call__(self, client: Client, userdata: Any, message: MQTTMessage) -> None:
         topic = message.topic
         try:
-            messages = decode_message(topic, message.payload, qos=message.qos)
+            messages = decode_message(topic, message.payload, qos=message.qos,
+                                      collections=self.collections,
+                                      default_xid=self.default_xid)
         except SmartRestError as exc:
             if self.on_error is None:
                 _log.error("cannot decode a message on %s: %s", topic, exc)

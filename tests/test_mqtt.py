@@ -258,6 +258,31 @@ def test_decode_message_by_topic():
         sr_mqtt.decode_message("s/e", b"4" * LIMIT)
 
 
+def test_custom_template_responses(connect):
+    custom = pytest.importorskip("smartrest.custom")
+    collection = custom.TemplateCollection(
+        "myXid", [["11", "100", "", "c8y_SendConfiguration", "deviceId"]])
+    device = connect("d:sensor-9:myXid")
+    received = Collector()
+    received.handler = sr_mqtt.MessageHandler(received._on_received, on_error=received._on_error,
+                                              collections={"myXid": collection},
+                                              default_xid="myXid")
+    device.client.on_message = received.on_message
+    device.subscribe([("s/dc/myXid", 1), ("s/dd", 1), ("s/dc/other", 1)])
+    platform = connect()
+    for topic in ("s/dc/myXid", "s/dd", "s/dc/other"):
+        platform.client.publish(topic, b"100,sensor-9,4801\n", qos=1)
+    assert received.wait_for(lambda: len(received.received) == 3)
+    assert received.errors == []
+    by_topic = {r.topic: r.messages for r in received.received}
+    for topic in ("s/dc/myXid", "s/dd"):
+        [response] = by_topic[topic]
+        assert isinstance(response, custom.Response)
+        assert (response.msg_id, response.device, response["deviceId"]) == (
+            "100", "sensor-9", "4801")
+    assert by_topic["s/dc/other"] == [sr_mqtt.CustomRow("other", "100", ("sensor-9", "4801"))]
+
+
 def test_startup_creates_device_and_children_and_receives_operations(connect):
     templates = pytest.importorskip("smartrest.templates")
     platform = connect()
