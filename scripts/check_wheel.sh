@@ -23,9 +23,10 @@ trap 'rm -rf "$work"' EXIT
 step() { printf '\n== %s\n' "$*"; }
 fail() { printf 'check_wheel: FAILED: %s\n' "$*" >&2; exit 1; }
 
-step "copy the source tree (tracked and new files, not ignored ones)"
+step "copy the source tree from $root"
 mkdir -p "$work/src"
-if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+if [ "$(git -C "$root" rev-parse --show-toplevel 2>/dev/null)" = "$root" ]; then
+  # Tracked and new files, not ignored ones (build products, caches).
   (cd "$root" && git ls-files -z --cached --others --exclude-standard \
      | xargs -0 -I{} sh -c 'test -e "{}" && cp --parents "{}" "$0"' "$work/src")
 else
@@ -34,6 +35,7 @@ else
 fi
 
 step "python -m build (sdist, then a wheel from the sdist)"
+"$PYTHON" -m build --version >/dev/null 2>&1 || "$PYTHON" -m pip install -q build
 timeout 1200 "$PYTHON" -m build --outdir "$work/dist" "$work/src" >"$work/build.log" 2>&1 \
   || { tail -n 60 "$work/build.log"; fail "python -m build"; }
 sdist=$(ls "$work"/dist/smartrest-*.tar.gz)
