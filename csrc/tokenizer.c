@@ -36,12 +36,6 @@ void sr_rebase(sr_tokenizer *t, size_t shift)
 
 static int fail(sr_tokenizer *t, int code, uint64_t offset)
 {
-    /* A row already past the limit at this point is reported as such: the
-     * row-limit problem starts earlier (DIALECT.md section 4). */
-    if (t->row_limit && code != SR_E_ROW_TOO_LARGE && offset >= t->row_start + t->row_limit) {
-        code = SR_E_ROW_TOO_LARGE;
-        offset = t->row_start + t->row_limit;
-    }
     t->err = code;
     t->err_offset = offset;
     t->err_row = t->row;
@@ -82,11 +76,37 @@ static int check_field(sr_tokenizer *t, const unsigned char *buf, size_t end)
     return SR_DONE;
 }
 
-/* Emit the current field, ending at `end` (exclusive). */
-static int emit(sr_tokenizer *t, const unsigned char *buf, size_t end, unsigned row_end,
-                sr_field *f)
+/* A row longer than the limit is judged by its first limit + 1 bytes, so
+ * that the answer does not depend on how a stream is split: a problem in a
+ * field that a comma ends within them is reported (fields are checked in
+ * order), anything later gives RowTooLarge.  `sep` is the buffer position
+ * of the byte that ends the current field (comma, LF, or the end). */
+static int past_limit(sr_tokenizer *t, size_t sep)
+{
+    return t->row_limit && t->base + sep - t->row_start > t->row_limit;
+}
+
+static int row_too_large(sr_tokenizer *t)
+{
+    return fail(t, SR_E_ROW_TOO_LARGE, t->row_start + t->row_limit);
+}
+
+/* The payload ended inside a quoted field. */
+static int unterminated(sr_tokenizer *t, size_t len)
+{
+    if (past_limit(t, len))
+        return row_too_large(t);
+    return fail(t, SR_E_UNTERMINATED, t->base + t->field_start);
+}
+
+/* Emit the current field, ending at `end` (exclusive), ended by the byte
+ * at `sep`. */
+static int emit(sr_tokenizer *t, const unsigned char *buf, size_t end, size_t sep,
+                unsigned row_end, sr_field *f)
 {
     unsigned flags = t->fflags;
+    if (past_limit(t, sep))
+        return row_too_large(t);
     if ((flags & SR_F_HIGH) || (t->strict && (flags & SR_F_QUOTED))) {
         int rc = check_field(t, buf, end);
         if (rc != SR_DONE)
@@ -107,11 +127,9 @@ static int emit(sr_tokenizer *t, const unsigned char *buf, size_t end, unsigned 
     return SR_DONE;
 }
 
-/* End of a row at buffer position `lf` (the LF, or len at the end). */
-static int end_row(sr_tokenizer *t, size_t lf)
+/* End of a row (its last field was emitted, which checked its length). */
+static int end_row(sr_tokenizer *t)
 {
-    if (t->row_limit && t->base + lf - t->row_start > t->row_limit)
-        return fail(t, SR_E_ROW_TOO_LARGE, t->row_start + t->row_limit);
     t->row++;
     t->field = 0;
     t->state = SR_S_ROW_START;
@@ -177,17 +195,17 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
             t->state = SR_S_UNQUOTED;
             /* fall through */
         case SR_S_UNQUOTED: {
-            uint64_t hi = 0;
+            unsigned hi = 0;
             p = sr_scan_plain(buf, p, len, &hi);
-            if (hi & SR_HIGHS)
+            if (hi)
                 t->fflags |= SR_F_HIGH;
             if (p >= len) {
                 if (!final) {
                     SAVE();
                     return SR_DONE;
                 }
-                if ((rc = emit(t, buf, len, SR_F_ROW_END, &out[n])) != SR_DONE ||
-                    (rc = end_row(t, len)) != SR_DONE) {
+                if ((rc = emit(t, buf, len, len, SR_F_ROW_END, &out[n])) != SR_DONE ||
+                    (rc = end_row(t)) != SR_DONE) {
                     SAVE();
                     return rc;
                 }
@@ -196,7 +214,7 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
                 return SR_DONE;
             }
             if (buf[p] == ',') {
-                if ((rc = emit(t, buf, p, 0, &out[n])) != SR_DONE) {
+                if ((rc = emit(t, buf, p, p, 0, &out[n])) != SR_DONE) {
                     SAVE();
                     return rc;
                 }
@@ -208,8 +226,8 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
                 size_t end = p;
                 if (end > t->field_start && buf[end - 1] == '\r')
                     end--;
-                if ((rc = emit(t, buf, end, SR_F_ROW_END, &out[n])) != SR_DONE ||
-                    (rc = end_row(t, p)) != SR_DONE) {
+                if ((rc = emit(t, buf, end, p, SR_F_ROW_END, &out[n])) != SR_DONE ||
+                    (rc = end_row(t)) != SR_DONE) {
                     SAVE();
                     return rc;
                 }
@@ -220,15 +238,15 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
         }
         case SR_S_QUOTED:
         quoted: {
-            uint64_t hi = 0;
+            unsigned hi = 0;
             for (;;) {
                 p = sr_scan_quoted(buf, p, len, &hi);
                 if (p >= len) {
-                    if (hi & SR_HIGHS)
+                    if (hi)
                         t->fflags |= SR_F_HIGH;
                     if (final) {
                         SAVE();
-                        return fail(t, SR_E_UNTERMINATED, t->base + t->field_start);
+                        return unterminated(t, len);
                     }
                     SAVE();
                     return SR_DONE;
@@ -237,16 +255,16 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
                     /* A quote or backslash as the last byte: its meaning
                      * depends on the next byte. */
                     if (!final) {
-                        if (hi & SR_HIGHS)
+                        if (hi)
                             t->fflags |= SR_F_HIGH;
                         SAVE();
                         return SR_DONE;
                     }
                     if (buf[p] == '\\') {
-                        if (hi & SR_HIGHS)
+                        if (hi)
                             t->fflags |= SR_F_HIGH;
                         SAVE();
-                        return fail(t, SR_E_UNTERMINATED, t->base + t->field_start);
+                        return unterminated(t, len);
                     }
                     break; /* closing quote at the very end */
                 }
@@ -264,7 +282,7 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
                     break; /* closing quote */
                 }
             }
-            if (hi & SR_HIGHS)
+            if (hi)
                 t->fflags |= SR_F_HIGH;
             t->qend = p;
             p++;
@@ -272,17 +290,17 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
         }
             /* fall through */
         case SR_S_AFTER_QUOTE: {
-            uint64_t hi = 0;
+            unsigned hi = 0;
             p = sr_scan_plain(buf, p, len, &hi);
-            if (hi & SR_HIGHS)
+            if (hi)
                 t->fflags |= SR_F_HIGH;
             if (p >= len) {
                 if (!final) {
                     SAVE();
                     return SR_DONE;
                 }
-                if ((rc = emit(t, buf, len, SR_F_ROW_END, &out[n])) != SR_DONE ||
-                    (rc = end_row(t, len)) != SR_DONE) {
+                if ((rc = emit(t, buf, len, len, SR_F_ROW_END, &out[n])) != SR_DONE ||
+                    (rc = end_row(t)) != SR_DONE) {
                     SAVE();
                     return rc;
                 }
@@ -291,7 +309,7 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
                 return SR_DONE;
             }
             if (buf[p] == ',') {
-                if ((rc = emit(t, buf, p, 0, &out[n])) != SR_DONE) {
+                if ((rc = emit(t, buf, p, p, 0, &out[n])) != SR_DONE) {
                     SAVE();
                     return rc;
                 }
@@ -303,8 +321,8 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
                 size_t end = p;
                 if (end > t->qend + 1 && buf[end - 1] == '\r')
                     end--;
-                if ((rc = emit(t, buf, end, SR_F_ROW_END, &out[n])) != SR_DONE ||
-                    (rc = end_row(t, p)) != SR_DONE) {
+                if ((rc = emit(t, buf, end, p, SR_F_ROW_END, &out[n])) != SR_DONE ||
+                    (rc = end_row(t)) != SR_DONE) {
                     SAVE();
                     return rc;
                 }

@@ -105,25 +105,38 @@ cdef inline PyObject *_new_ascii(const unsigned char *p, size_t n) except NULL:
     return s
 
 
-cdef inline PyObject *_cached_ascii(const unsigned char *p, size_t n) except NULL:
-    cdef uint64_t w0 = 0, w1 = 0, h
+cdef inline uint64_t _load_masked(const unsigned char *p, size_t n, const unsigned char *end):
+    """The first n (<= 8) bytes at p as a zero-padded word."""
+    cdef uint64_t w = 0
+    if n == 0:
+        return 0
+    if p + 8 <= end:
+        memcpy(&w, p, 8)
+        return w & (<uint64_t>0xFFFFFFFFFFFFFFFF >> (64 - 8 * n))
+    memcpy(&w, p, n)
+    return w
+
+
+cdef inline PyObject *_cached_ascii(const unsigned char *p, size_t n,
+                                    const unsigned char *end) except NULL:
+    cdef uint64_t w0, w1 = 0, h
+    cdef size_t slot
     cdef PyObject *s
     if n > 8:
-        memcpy(&w0, p, 8)
-        memcpy(&w1, p + 8, n - 8)
+        w0 = _load_masked(p, 8, end)
+        w1 = _load_masked(p + 8, n - 8, end)
     else:
-        memcpy(&w0, p, n)
-    h = (w0 * <uint64_t>0x9E3779B97F4A7C15) ^ (w1 * <uint64_t>0xC2B2AE3D27D4EB4F) ^ n
-    h ^= h >> 29
-    h = (h * <uint64_t>0xBF58476D1CE4E5B9) >> 53
-    s = _cache[h & (CACHE_SIZE - 1)]
+        w0 = _load_masked(p, n, end)
+    h = (w0 ^ (w1 * <uint64_t>0xC2B2AE3D27D4EB4F) ^ n) * <uint64_t>0x9E3779B97F4A7C15
+    slot = <size_t>(h >> 53) & (CACHE_SIZE - 1)
+    s = _cache[slot]
     if s != NULL and <size_t>PyUnicode_GET_LENGTH(s) == n and memcmp(PyUnicode_DATA(s), p, n) == 0:
         Py_INCREF(<object>s)
         return s
     s = _new_ascii(p, n)
-    Py_XDECREF(_cache[h & (CACHE_SIZE - 1)])
+    Py_XDECREF(_cache[slot])
     Py_INCREF(<object>s)
-    _cache[h & (CACHE_SIZE - 1)] = s
+    _cache[slot] = s
     return s
 
 
@@ -133,7 +146,7 @@ cdef struct Scratch:
 
 
 cdef inline PyObject *_make_str(const unsigned char *p, size_t n, unsigned flags,
-                                Scratch *scratch) except NULL:
+                                Scratch *scratch, const unsigned char *end) except NULL:
     cdef PyObject *s
     if flags & SR_F_UNESCAPE:
         if scratch.cap < n:
@@ -145,13 +158,14 @@ cdef inline PyObject *_make_str(const unsigned char *p, size_t n, unsigned flags
             scratch.cap = n if n > 256 else 256
         n = sr_unescape(p, n, scratch.data)
         p = scratch.data
+        end = scratch.data + scratch.cap
     if flags & SR_F_HIGH:
         s = PyUnicode_DecodeUTF8(<const char *>p, <Py_ssize_t>n, NULL)
         if s == NULL:
             raise MemoryError()
         return s
     if n <= CACHE_MAX_LEN:
-        return _cached_ascii(p, n)
+        return _cached_ascii(p, n, end)
     return _new_ascii(p, n)
 
 
@@ -234,7 +248,8 @@ cdef int _run(sr_tokenizer *t, const unsigned char *buf, size_t length, int fina
         if rc == SR_ERROR:
             raise _error(t)
         for i in range(nf):
-            o = _make_str(buf + fields[i].start, fields[i].len, fields[i].flags, scratch)
+            o = _make_str(buf + fields[i].start, fields[i].len, fields[i].flags, scratch,
+                          buf + length)
             _rb_push(rb, o)
             if fields[i].flags & SR_F_ROW_END:
                 o = _rb_take(rb)
