@@ -32,10 +32,12 @@ __all__ = ["decode", "encode", "encode_row", "Decoder"]
 
 # A quoted field: the opening quote, then runs of ordinary characters, the
 # escape pairs \" and "" and lone backslashes, then the closing quote.  The
-# possessive quantifiers make the match a strict left-to-right scan: a
-# backslash followed by a quote is always the escape pair, never a literal
-# backslash followed by the closing quote.
-_QUOTED = re.compile(r'"((?:[^"\\]++|\\"|""|\\)*+)"')
+# body is matched inside a lookahead and taken with a backreference, which
+# makes it atomic (possessive quantifiers need Python 3.11): the match is a
+# strict left-to-right scan, so a backslash followed by a quote is always
+# the escape pair, never a literal backslash followed by the closing quote,
+# and an unterminated field fails in linear time.
+_QUOTED = re.compile(r'"(?=((?:[^"\\]+|\\"|""|\\)*))\1"')
 _PAIR = re.compile(r'\\"|""')
 _SEP = re.compile(r"[,\n]")
 _NEEDS_QUOTES = re.compile(r'["\n\r\t,]|^[ \t\n\r\x0b\x0c]|[ \t\n\r\x0b\x0c]\Z')
