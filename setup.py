@@ -26,7 +26,7 @@ else:
 
 
 def _extensions():
-    sources = ["smartrest/_codec.pyx", "csrc/tokenizer.c", "csrc/escape.c", "csrc/utf8.c"]
+    sources = ["smartrest/_codec.pyx", "csrc/tokenizer.c", "csrc/escape.c", "csrc/utf8.c", "csrc/number.c"]
     ext = Extension(
         "smartrest._codec",
         sources=sources,

@@ -123,6 +123,13 @@ size_t sr_utf8_check(const unsigned char *s, size_t n);
 size_t sr_escaped_len(const unsigned char *v, size_t n);
 size_t sr_escape(const unsigned char *v, size_t n, int double_quotes, unsigned char *dst);
 
+/* Numbers (columnar access).  SR_NUM_SLOW: not handled by the fast path,
+ * use a general parser; SR_NUM_BAD: not an integer; SR_NUM_RANGE: outside
+ * int64. */
+enum { SR_NUM_OK = 0, SR_NUM_SLOW = 1, SR_NUM_BAD = 2, SR_NUM_RANGE = 3 };
+int sr_parse_double(const unsigned char *s, size_t n, double *out);
+int sr_parse_int64(const unsigned char *s, size_t n, int64_t *out);
+
 /* Exact size of an MQTT PUBLISH packet (DIALECT.md section 4). */
 uint64_t sr_packet_size(size_t topic_len, size_t payload_len, int qos);
 

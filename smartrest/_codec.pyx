@@ -8,13 +8,14 @@ that of :mod:`smartrest._pure`, byte for byte.
 
 from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF, Py_XDECREF
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
-from libc.stdint cimport uint64_t
-from libc.stdlib cimport malloc, realloc, free
+from libc.stdint cimport uint64_t, int64_t
+from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport memcpy, memcmp, memmove
 
 from smartrest._limits import LIMIT, check_payload_size, packet_size
 from smartrest._pure import _value_text, _count_rows
 from smartrest.errors import (
+    SmartRestError,
     EmptyRow,
     InvalidUtf8,
     RowTooLarge,
@@ -301,6 +302,19 @@ cdef class _Buffer:
         return PyBytes_FromStringAndSize(<const char *>self.ptr, <Py_ssize_t>self.length)
 
 
+cdef int _check_size(_Buffer b, topic, qos, limit) except -1:
+    """Raise PayloadTooLarge (or ValueError for bad options) like decode."""
+    if limit is None:
+        if topic is not None or qos != 0:
+            check_payload_size(b"", topic, qos, None, _count_rows)
+    elif topic is None:
+        if qos != 0 or b.length + 2 > <size_t>limit:
+            check_payload_size(b.tobytes(), topic, qos, limit, _count_rows)
+    elif packet_size(topic, b.length, qos) > limit:
+        check_payload_size(b.tobytes(), topic, qos, limit, _count_rows)
+    return 0
+
+
 def decode(payload, *, topic=None, qos=0, limit=LIMIT, strict=False):
     """Decode a SmartREST payload into rows of ``str`` fields.
 
@@ -311,14 +325,7 @@ def decode(payload, *, topic=None, qos=0, limit=LIMIT, strict=False):
     cdef RowBuilder rb
     cdef Scratch scratch
     cdef list rows = []
-    if limit is None:
-        if topic is not None or qos != 0:
-            check_payload_size(b"", topic, qos, None, _count_rows)
-    elif topic is None:
-        if qos != 0 or b.length + 2 > <size_t>limit:
-            check_payload_size(b.tobytes(), topic, qos, limit, _count_rows)
-    elif packet_size(topic, b.length, qos) > limit:
-        check_payload_size(b.tobytes(), topic, qos, limit, _count_rows)
+    _check_size(b, topic, qos, limit)
     sr_init(&t, 1 if strict else 0, 0)
     rb.items = NULL
     rb.n = rb.cap = 0
@@ -518,3 +525,359 @@ def encode_row(fields, *, quote_escape="backslash"):
     if isinstance(fields, (str, bytes, bytearray)):
         raise TypeError(f"row 0 must be a sequence of values, not {type(fields).__name__}")
     return _encode_rows((fields,), double_quotes)
+
+
+# ------------------------------------------------------------ columnar access
+
+cdef extern from "smartrest.h":
+    enum:
+        SR_NUM_OK
+        SR_NUM_SLOW
+        SR_NUM_BAD
+        SR_NUM_RANGE
+    int sr_parse_double(const unsigned char *s, size_t n, double *out) nogil
+    int sr_parse_int64(const unsigned char *s, size_t n, int64_t *out) nogil
+
+from smartrest.errors import InvalidNumber
+
+
+cdef struct FieldBuf:
+    sr_field *f
+    size_t n
+    size_t cap
+
+
+cdef int _index_all(sr_tokenizer *t, const unsigned char *buf, size_t length,
+                    FieldBuf *fb) noexcept nogil:
+    """Tokenize a whole payload into fb.  SR_DONE, SR_ERROR, or -1 (no memory)."""
+    cdef size_t nf, cap
+    cdef int rc
+    cdef sr_field *grown
+    while True:
+        if fb.cap - fb.n < 256:
+            cap = fb.cap * 2 + 1024
+            grown = <sr_field *>realloc(fb.f, cap * sizeof(sr_field))
+            if grown == NULL:
+                return -1
+            fb.f = grown
+            fb.cap = cap
+        rc = sr_tokenize(t, buf, length, 1, fb.f + fb.n, fb.cap - fb.n, &nf)
+        fb.n += nf
+        if rc != SR_FULL:
+            return rc
+
+
+cdef object _numpy():
+    try:
+        import numpy
+    except ImportError:
+        raise ImportError(
+            "smartrest.tokenize needs numpy: pip install 'smartrest[numpy]'") from None
+    return numpy
+
+
+cdef class Tokens:
+    """Row and field boundaries of a payload, as numpy arrays.
+
+    No Python object is made per field until one is asked for.  Field ``k``
+    is ``data[starts[k]:ends[k]]`` (UTF-8); the fields of row ``r`` are
+    ``row_starts[r]`` up to ``row_starts[r + 1]``.  ``data`` is the payload
+    itself, or a copy followed by the unescaped values of quoted fields that
+    held escape pairs or text after the closing quote.
+
+    Made by :func:`smartrest.tokenize`.
+    """
+    cdef readonly object data
+    cdef readonly object starts
+    cdef readonly object ends
+    cdef readonly object row_starts
+    cdef readonly object flags
+    cdef _Buffer _buf
+    cdef dict _origin  # field index -> payload offset, for unescaped fields
+    cdef Py_ssize_t _nrows
+    cdef Py_ssize_t _nfields
+
+    def __len__(self):
+        return self._nrows
+
+    @property
+    def nfields(self):
+        """Number of fields in all rows."""
+        return self._nfields
+
+    cdef object _field(self, Py_ssize_t k):
+        cdef const int64_t[::1] st = self.starts
+        cdef const int64_t[::1] en = self.ends
+        cdef const unsigned char[::1] fl = self.flags
+        cdef PyObject *o = _make_str(self._buf.ptr + st[k], <size_t>(en[k] - st[k]),
+                                     SR_F_HIGH if fl[k] & 2 else 0, NULL,
+                                     self._buf.ptr + self._buf.length)
+        s = <object>o  # takes a reference of its own
+        Py_DECREF(s)   # drop the one _make_str returned
+        return s
+
+    def row(self, Py_ssize_t i):
+        """The fields of row ``i`` as a list of ``str``."""
+        cdef const int64_t[::1] rs = self.row_starts
+        cdef Py_ssize_t k
+        if i < 0:
+            i += self._nrows
+        if not 0 <= i < self._nrows:
+            raise IndexError("row index out of range")
+        return [self._field(k) for k in range(rs[i], rs[i + 1])]
+
+    def to_rows(self):
+        """All rows as lists of ``str`` (what :func:`smartrest.decode` gives)."""
+        return [self.row(i) for i in range(self._nrows)]
+
+    def _offset(self, Py_ssize_t k):
+        cdef const int64_t[::1] st = self.starts
+        return self._origin.get(k, st[k])
+
+    def column(self, Py_ssize_t index, dtype=float, default=None):
+        """Field ``index`` of every row as a numpy array, parsed in C.
+
+        Args:
+            index: 0-based field position (0 is the template ID).
+            dtype: ``float`` (float64), ``int`` (int64) or ``str`` (an
+                object array of ``str``).
+            default: the value for rows without that field or with it
+                empty; for ``float`` it defaults to NaN, for ``str`` to
+                ``""``; for ``int`` such a row is an error unless given.
+
+        Raises:
+            InvalidNumber: a field is not a number of that type (the error
+                names its byte offset, row and field).
+            ValueError: an unknown ``dtype``.
+        """
+        np = _numpy()
+        cdef const int64_t[::1] rs = self.row_starts
+        cdef const int64_t[::1] st = self.starts
+        cdef const int64_t[::1] en = self.ends
+        cdef Py_ssize_t r, k, nrows = self._nrows
+        cdef const unsigned char *base = self._buf.ptr
+        cdef double[::1] fo
+        cdef int64_t[::1] io
+        cdef double dfill, dv
+        cdef int64_t ifill = 0, iv
+        cdef bint has_ifill = False
+        cdef int rc
+        if index < 0:
+            raise ValueError("index must not be negative")
+        if dtype is float:
+            out = np.empty(nrows, dtype=np.float64)
+            fo = out
+            dfill = float("nan") if default is None else float(default)
+            for r in range(nrows):
+                k = rs[r] + index
+                if k >= rs[r + 1] or en[k] == st[k]:
+                    fo[r] = dfill
+                    continue
+                rc = sr_parse_double(base + st[k], <size_t>(en[k] - st[k]), &dv)
+                if rc != SR_NUM_OK:
+                    text = (<const char *>(base + st[k]))[:en[k] - st[k]]
+                    try:
+                        dv = float(text)
+                    except ValueError:
+                        raise InvalidNumber(f"not a number: {text.decode('utf-8')!r}",
+                                            self._offset(k), r, index) from None
+                fo[r] = dv
+            return out
+        if dtype is int:
+            out = np.empty(nrows, dtype=np.int64)
+            io = out
+            if default is not None:
+                ifill = default
+                has_ifill = True
+            for r in range(nrows):
+                k = rs[r] + index
+                if k >= rs[r + 1] or en[k] == st[k]:
+                    if not has_ifill:
+                        raise InvalidNumber(
+                            "missing or empty integer (pass default= to fill)",
+                            self._offset(k) if k < rs[r + 1] else None, r, index)
+                    io[r] = ifill
+                    continue
+                rc = sr_parse_int64(base + st[k], <size_t>(en[k] - st[k]), &iv)
+                if rc != SR_NUM_OK:
+                    text = (<const char *>(base + st[k]))[:en[k] - st[k]].decode("utf-8")
+                    what = "outside the int64 range" if rc == SR_NUM_RANGE else "not an integer"
+                    raise InvalidNumber(f"{what}: {text!r}", self._offset(k), r, index)
+                io[r] = iv
+            return out
+        if dtype is str:
+            fill = "" if default is None else default
+            out = np.empty(nrows, dtype=object)
+            for r in range(nrows):
+                k = rs[r] + index
+                out[r] = self._field(k) if k < rs[r + 1] else fill
+            return out
+        raise ValueError(f"dtype must be float, int or str, not {dtype!r}")
+
+
+def tokenize(payload, *, strict=False):
+    """Find the rows and fields of a payload without making a Python
+    object per field.
+
+    The payload is validated as :func:`smartrest.decode` does (UTF-8,
+    quotes, strict mode) but no size limit applies: this is meant for logs
+    and streams of many publishes.  The scan runs without the GIL.
+
+    Returns:
+        Tokens: numpy arrays of field and row boundaries.
+
+    Raises:
+        SmartRestError: a subclass for malformed input, as decode.
+        ImportError: numpy is not installed.
+    """
+    np = _numpy()
+    cdef _Buffer b = _Buffer(payload)
+    cdef sr_tokenizer t
+    cdef FieldBuf fb
+    cdef int rc
+    cdef size_t i, nrows = 0, extra = 0, r, at, n
+    cdef Tokens tok = Tokens.__new__(Tokens)
+    cdef int64_t[::1] st, en, rs
+    cdef unsigned char[::1] fl
+    cdef unsigned char *dst
+    cdef const unsigned char *src = b.ptr
+    sr_init(&t, 1 if strict else 0, 0)
+    fb.f = NULL
+    fb.n = fb.cap = 0
+    try:
+        with nogil:
+            rc = _index_all(&t, b.ptr, b.length, &fb)
+        if rc == -1:
+            raise MemoryError()
+        if rc == SR_ERROR:
+            raise _error(&t)
+        for i in range(fb.n):
+            if fb.f[i].flags & SR_F_ROW_END:
+                nrows += 1
+            if fb.f[i].flags & SR_F_UNESCAPE:
+                extra += fb.f[i].len
+        tok.starts = np.empty(fb.n, dtype=np.int64)
+        tok.ends = np.empty(fb.n, dtype=np.int64)
+        tok.flags = np.empty(fb.n, dtype=np.uint8)
+        tok.row_starts = np.empty(nrows + 1, dtype=np.int64)
+        tok._origin = {}
+        st = tok.starts
+        en = tok.ends
+        fl = tok.flags
+        rs = tok.row_starts
+        if extra:
+            data = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>(b.length + extra))
+            dst = <unsigned char *>PyBytes_AS_STRING(data)
+            memcpy(dst, b.ptr, b.length)
+            tok._buf = _Buffer(data)
+            tok.data = data
+        else:
+            dst = NULL
+            tok._buf = b
+            tok.data = b.keep if b.keep is not None else memoryview(payload)
+        at = b.length
+        r = 0
+        rs[0] = 0
+        with nogil:
+            for i in range(fb.n):
+                if fb.f[i].flags & SR_F_UNESCAPE:
+                    n = sr_unescape(src + fb.f[i].start, fb.f[i].len, dst + at)
+                    st[i] = <int64_t>at
+                    en[i] = <int64_t>(at + n)
+                    at += n
+                else:
+                    st[i] = <int64_t>fb.f[i].start
+                    en[i] = <int64_t>(fb.f[i].start + fb.f[i].len)
+                fl[i] = (1 if fb.f[i].flags & SR_F_QUOTED else 0) | (2 if fb.f[i].flags & SR_F_HIGH else 0)
+                if fb.f[i].flags & SR_F_ROW_END:
+                    r += 1
+                    rs[r] = <int64_t>(i + 1)
+        for i in range(fb.n):
+            if fb.f[i].flags & SR_F_UNESCAPE:
+                tok._origin[i] = fb.f[i].start
+        tok._nrows = <Py_ssize_t>nrows
+        tok._nfields = <Py_ssize_t>fb.n
+        return tok
+    finally:
+        free(fb.f)
+
+
+# ------------------------------------------------------------ many payloads
+
+def decode_batch(payloads, *, topic=None, qos=0, limit=LIMIT, strict=False):
+    """Decode many payloads in one call; the scans run without the GIL.
+
+    Returns a list with, for every payload, what :func:`smartrest.decode`
+    gives for it.
+
+    Raises:
+        SmartRestError: for the first payload (in order) that is malformed
+            or too large; its ``payload_index`` attribute says which.
+    """
+    cdef list bufs = [_Buffer(p) for p in payloads]
+    cdef Py_ssize_t count = len(bufs), j
+    cdef FieldBuf *fbs = <FieldBuf *>calloc(count if count else 1, sizeof(FieldBuf))
+    cdef sr_tokenizer *toks = <sr_tokenizer *>calloc(count if count else 1, sizeof(sr_tokenizer))
+    cdef int *rcs = <int *>calloc(count if count else 1, sizeof(int))
+    cdef const unsigned char **ptrs = <const unsigned char **>calloc(count if count else 1, sizeof(void *))
+    cdef size_t *lens = <size_t *>calloc(count if count else 1, sizeof(size_t))
+    cdef _Buffer b
+    cdef list out = []
+    cdef list rows
+    cdef RowBuilder rb
+    cdef Scratch scratch
+    cdef size_t i
+    cdef PyObject *o
+    rb.items = NULL
+    rb.n = rb.cap = 0
+    scratch.data = NULL
+    scratch.cap = 0
+    try:
+        if fbs == NULL or toks == NULL or rcs == NULL or ptrs == NULL or lens == NULL:
+            raise MemoryError()
+        for j in range(count):
+            b = bufs[j]
+            try:
+                _check_size(b, topic, qos, limit)
+            except SmartRestError as exc:
+                exc.payload_index = j
+                raise
+            ptrs[j] = b.ptr
+            lens[j] = b.length
+            sr_init(&toks[j], 1 if strict else 0, 0)
+        with nogil:
+            for j in range(count):
+                rcs[j] = _index_all(&toks[j], ptrs[j], lens[j], &fbs[j])
+                if rcs[j] != SR_DONE:
+                    break
+        for j in range(count):
+            if rcs[j] == -1:
+                raise MemoryError()
+            if rcs[j] == SR_ERROR:
+                exc = _error(&toks[j])
+                exc.payload_index = j
+                raise exc
+            rows = []
+            for i in range(fbs[j].n):
+                o = _make_str(ptrs[j] + fbs[j].f[i].start, fbs[j].f[i].len, fbs[j].f[i].flags,
+                              &scratch, ptrs[j] + lens[j])
+                _rb_push(&rb, o)
+                if fbs[j].f[i].flags & SR_F_ROW_END:
+                    o = _rb_take(&rb)
+                    try:
+                        PyList_Append(rows, o)
+                    finally:
+                        Py_DECREF(<object>o)
+            out.append(rows)
+        return out
+    finally:
+        _rb_free(&rb)
+        free(scratch.data)
+        if fbs != NULL:
+            for j in range(count):
+                free(fbs[j].f)
+        free(fbs)
+        free(toks)
+        free(rcs)
+        free(ptrs)
+        free(lens)

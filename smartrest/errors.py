@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Optional, Tuple, Type
 
 __all__ = [
+    "InvalidNumber",
     "SmartRestError",
     "UnterminatedQuote",
     "TextAfterQuote",
@@ -208,3 +209,8 @@ class AmbiguousResponse(TemplateError):
     was inserted (operations) or not (GET results), nor, with two such
     patterns, where one ends.
     """
+
+
+class InvalidNumber(SmartRestError):
+    """A field read as a number column (:meth:`smartrest.Tokens.column`)
+    does not hold a number of that type."""
