@@ -50,6 +50,13 @@ encode = _impl.encode
 encode_row = _impl.encode_row
 Decoder = _impl.Decoder
 
+if IMPLEMENTATION == "c":
+    tokenize = _impl.tokenize
+    decode_batch = _impl.decode_batch
+    Tokens = _impl.Tokens
+else:
+    from ._columnar import Tokens, decode_batch, tokenize
+
 
 def pack(
     rows: Iterable[Iterable[Any]],
@@ -96,6 +103,9 @@ __all__ = [
     "encode_row",
     "pack",
     "packet_size",
+    "tokenize",
+    "Tokens",
+    "decode_batch",
     "errors",
     "SmartRestError",
     "UnterminatedQuote",

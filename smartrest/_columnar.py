@@ -1,0 +1,132 @@
+"""Pure-Python ``tokenize``, ``Tokens`` and ``decode_batch``.
+
+The fallback for the C versions in ``_codec``: the same results, built on
+the reference decoder.  ``Tokens.data`` here holds the field values one
+after the other (the C version points into the payload instead); the
+boundaries describe the same fields either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, List, Optional
+
+from . import _pure
+from ._limits import LIMIT
+from .errors import InvalidNumber, SmartRestError
+
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+
+
+def _numpy() -> Any:
+    try:
+        import numpy
+    except ImportError:
+        raise ImportError(
+            "smartrest.tokenize needs numpy: pip install 'smartrest[numpy]'") from None
+    return numpy
+
+
+class Tokens:
+    """Row and field boundaries of a payload, as numpy arrays.
+
+    See :class:`smartrest.Tokens`.
+    """
+
+    def __init__(self, rows: List[List[str]]) -> None:
+        np = _numpy()
+        values = [f.encode("utf-8") for row in rows for f in row]
+        lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
+        self.ends = np.cumsum(lengths, dtype=np.int64)
+        self.starts = self.ends - lengths
+        counts = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+        self.row_starts = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        self.data = b"".join(values)
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @property
+    def nfields(self) -> int:
+        """Number of fields in all rows."""
+        return int(self.row_starts[-1])
+
+    def row(self, i: int) -> List[str]:
+        """The fields of row ``i`` as a list of ``str``."""
+        return list(self._rows[i])
+
+    def to_rows(self) -> List[List[str]]:
+        """All rows as lists of ``str`` (what :func:`smartrest.decode` gives)."""
+        return [list(r) for r in self._rows]
+
+    def column(self, index: int, dtype: Any = float, default: Any = None) -> Any:
+        """Field ``index`` of every row as a numpy array.
+
+        See :meth:`smartrest.Tokens.column`.
+        """
+        np = _numpy()
+        if index < 0:
+            raise ValueError("index must not be negative")
+        texts = [r[index] if index < len(r) else "" for r in self._rows]
+        if dtype is float:
+            fill = float("nan") if default is None else float(default)
+            out = np.empty(len(texts), dtype=np.float64)
+            for i, text in enumerate(texts):
+                if not text:
+                    out[i] = fill
+                    continue
+                try:
+                    out[i] = float(text)
+                except ValueError:
+                    raise InvalidNumber(f"not a number: {text!r}", None, i, index) from None
+            return out
+        if dtype is int:
+            out = np.empty(len(texts), dtype=np.int64)
+            for i, text in enumerate(texts):
+                if not text:
+                    if default is None:
+                        raise InvalidNumber("missing or empty integer (pass default= to fill)",
+                                            None, i, index)
+                    out[i] = default
+                    continue
+                digits = text[1:] if text[0] in "+-" else text
+                if not (digits.isascii() and digits.isdigit()):
+                    raise InvalidNumber(f"not an integer: {text!r}", None, i, index)
+                value = int(text)
+                if not _INT64_MIN <= value <= _INT64_MAX:
+                    raise InvalidNumber(f"outside the int64 range: {text!r}", None, i, index)
+                out[i] = value
+            return out
+        if dtype is str:
+            fill = "" if default is None else default
+            out = np.empty(len(texts), dtype=object)
+            for i, r in enumerate(self._rows):
+                out[i] = r[index] if index < len(r) else fill
+            return out
+        raise ValueError(f"dtype must be float, int or str, not {dtype!r}")
+
+
+def tokenize(payload: Any, *, strict: bool = False) -> Tokens:
+    """Find the rows and fields of a payload.  See :func:`smartrest.tokenize`."""
+    _numpy()
+    return Tokens(_pure.decode(payload, limit=None, strict=strict))
+
+
+def decode_batch(
+    payloads: Iterable[Any],
+    *,
+    topic: Optional[str] = None,
+    qos: int = 0,
+    limit: Optional[int] = LIMIT,
+    strict: bool = False,
+) -> List[List[List[str]]]:
+    """Decode many payloads.  See :func:`smartrest.decode_batch`."""
+    out = []
+    for index, payload in enumerate(payloads):
+        try:
+            out.append(_pure.decode(payload, topic=topic, qos=qos, limit=limit, strict=strict))
+        except SmartRestError as exc:
+            exc.payload_index = index  # type: ignore[attr-defined]
+            raise
+    return out

@@ -1,0 +1,148 @@
+"""tokenize(), Tokens.column() and decode_batch(), C and pure Python."""
+
+from __future__ import annotations
+
+import importlib
+import math
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+np = pytest.importorskip("numpy")
+
+from smartrest import _columnar, _pure  # noqa: E402
+from smartrest.errors import InvalidNumber, PayloadTooLarge, UnterminatedQuote  # noqa: E402
+
+
+def _c():
+    try:
+        return importlib.import_module("smartrest._codec")
+    except ImportError:
+        return None
+
+
+@pytest.fixture(params=["python", "c"])
+def col(request):
+    if request.param == "python":
+        return _columnar
+    module = _c()
+    if module is None:
+        pytest.skip("C extension not built")
+    return module
+
+
+PAYLOAD = (b'200,c8y_Temperature,T,25.3,C\n'
+           b'200,c8y_Temperature,T,-1e3,\n'
+           b'400,"say \\"hi\\", ok",\xc3\xa9\r\n'
+           b'\n'
+           b'201,x,,"7"\n')
+
+
+def test_rows_and_boundaries(col):
+    t = col.tokenize(PAYLOAD)
+    rows = _pure.decode(PAYLOAD)
+    assert len(t) == len(rows) == 4
+    assert t.nfields == sum(map(len, rows))
+    assert t.to_rows() == rows
+    assert [t.row(i) for i in range(len(t))] == rows
+    assert list(t.row_starts) == [0, 5, 10, 13, 17]
+    data = bytes(t.data)
+    values = [data[s:e].decode() for s, e in zip(t.starts, t.ends)]
+    assert values == [f for r in rows for f in r]
+
+
+def test_float_column(col):
+    t = col.tokenize(PAYLOAD)
+    got = t.column(3, dtype=float)
+    assert got.dtype == np.float64
+    assert got[0] == 25.3 and got[1] == -1000.0 and got[3] == 7.0
+    assert math.isnan(got[2])  # row 2 has no field 3
+    assert list(t.column(3, dtype=float, default=0.0))[2] == 0.0
+
+
+def test_int_and_str_columns(col):
+    t = col.tokenize(PAYLOAD)
+    assert list(t.column(0, dtype=int)) == [200, 200, 400, 201]
+    assert list(t.column(1, dtype=str)) == ["c8y_Temperature", "c8y_Temperature",
+                                            'say "hi", ok', "x"]
+    with pytest.raises(InvalidNumber) as info:
+        t.column(2, dtype=int)
+    assert (info.value.row, info.value.field) == (0, 2)  # "T"
+    short = col.tokenize(b"1,,5\n2,3\n3\n")
+    assert list(short.column(1, dtype=int, default=-1)) == [-1, 3, -1]
+    with pytest.raises(InvalidNumber, match="missing or empty") as info:
+        short.column(1, dtype=int)
+    assert info.value.row == 0
+
+
+def test_bad_number_names_row_and_field(col):
+    t = col.tokenize(b"200,a,b,25.3\n200,a,b,2x5\n")
+    with pytest.raises(InvalidNumber) as info:
+        t.column(3)
+    assert (info.value.row, info.value.field) == (1, 3)
+    assert "2x5" in str(info.value)
+
+
+def test_int64_range(col):
+    t = col.tokenize(b"9223372036854775807\n-9223372036854775808\n")
+    assert list(t.column(0, dtype=int)) == [2**63 - 1, -2**63]
+    with pytest.raises(InvalidNumber, match="int64"):
+        col.tokenize(b"9223372036854775808\n").column(0, dtype=int)
+
+
+def test_tokenize_errors_like_decode(col):
+    with pytest.raises(UnterminatedQuote) as info:
+        col.tokenize(b'200,"open\n')
+    assert info.value.offset == 4
+    with pytest.raises(ValueError):
+        col.tokenize(PAYLOAD).column(0, dtype=complex)
+
+
+numbers = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.integers(-10**20, 10**20).map(str),
+    st.decimals(allow_nan=False, allow_infinity=False, places=4).map(str),
+    st.sampled_from(["1e22", "1e23", "0.1", "-0", "123456789012345678", "4.9e-324", "nan", "inf"]),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(numbers, min_size=1, max_size=30))
+def test_float_column_equals_python_float(col, texts):
+    payload = "".join(f"200,f,s,{t}\n" for t in texts).encode()
+    got = col.tokenize(payload).column(3)
+    want = [float(t) for t in texts]
+    for g, w in zip(got, want):
+        assert (math.isnan(g) and math.isnan(w)) or g == w
+
+
+def test_decode_batch_equals_decode(col):
+    payloads = [PAYLOAD, b"", b"a,b", bytearray(b"x\n"), memoryview(b'"q",r\n')]
+    assert col.decode_batch(payloads) == [_pure.decode(p) for p in payloads]
+
+
+def test_decode_batch_names_the_bad_payload(col):
+    with pytest.raises(UnterminatedQuote) as info:
+        col.decode_batch([b"ok\n", b"fine\n", b'"open'])
+    assert info.value.payload_index == 2
+    with pytest.raises(PayloadTooLarge) as info:
+        col.decode_batch([b"ok\n", b"x" * 20000])
+    assert info.value.payload_index == 1
+
+
+def test_decode_batch_from_threads(col):
+    payloads = [(f"200,c8y_T,T,{i}.5,C\n" * 50).encode() for i in range(40)]
+    want = [_pure.decode(p) for p in payloads]
+    results = [None] * 4
+
+    def work(k):
+        results[k] = col.decode_batch(payloads)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert all(r == want for r in results)
