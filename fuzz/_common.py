@@ -1,0 +1,94 @@
+"""Shared helpers of the atheris harnesses in this folder.
+
+Every harness imports the package from the working tree (build the
+extension in place first) with atheris' Python coverage instrumentation,
+and runs both implementations: ``C`` (smartrest._codec) and ``PY``
+(smartrest._pure, the oracle).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import types
+
+import atheris
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+with atheris.instrument_imports():
+    import smartrest  # noqa: F401  (instrumented with the modules below)
+    from smartrest import _limits, _packing, _pure
+    from smartrest.errors import SmartRestError
+
+from smartrest import _codec  # compiled: not instrumented by atheris
+
+
+def _namespace(module, name):
+    return types.SimpleNamespace(
+        name=name,
+        decode=module.decode,
+        encode=module.encode,
+        encode_row=module.encode_row,
+        Decoder=module.Decoder,
+        pack=functools.partial(_packing.pack, encode_row=module.encode_row),
+    )
+
+
+C = _namespace(_codec, "c")
+PY = _namespace(_pure, "python")
+IMPLS = (C, PY)
+packet_size = _limits.packet_size
+TRIM_MARKER = _packing.TRIM_MARKER
+
+TOPICS = (None, "s/us", "s/uc/my-template-collection", "s/us/" + "c" * 200)
+LIMITS = (_limits.LIMIT, None, 64, 300)
+
+# Rows travel in the fuzz input as text: U+001E ends a row, U+001F
+# separates fields, every other character (quotes, commas, LF, CR,
+# backslashes...) is value data.
+ROW_SEP = "\x1e"
+FIELD_SEP = "\x1f"
+
+
+def decode_options(opts: int) -> dict:
+    """decode() keyword arguments from one option byte."""
+    return {
+        "strict": bool(opts & 1),
+        "topic": TOPICS[(opts >> 1) & 3],
+        "qos": ((opts >> 3) & 3) % 3,
+        "limit": LIMITS[(opts >> 5) & 3],
+    }
+
+
+def outcome(fn, *args, **kwargs):
+    """("ok", result) or ("error", class, offset, row, field).
+
+    Any exception that is not a SmartRestError propagates: a crash.
+    """
+    try:
+        return ("ok", fn(*args, **kwargs))
+    except SmartRestError as exc:
+        return ("error", type(exc), exc.offset, exc.row, exc.field)
+
+
+def rows_from_text(text: str) -> list:
+    """Rows of str values from harness text (see ROW_SEP, FIELD_SEP)."""
+    if not text:
+        return []
+    return [row.split(FIELD_SEP) for row in text.split(ROW_SEP)]
+
+
+def rows_from_input(data: bytes) -> list:
+    return rows_from_text(data.decode("utf-8", "replace"))
+
+
+def split_points(raw: bytes, length: int) -> list:
+    """Sorted cut positions in [0, length] from fuzz bytes."""
+    return sorted(b * (length + 1) // 256 for b in raw)
+
+
+def run(test_one_input) -> None:
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Build the libFuzzer harness of the C core (csrc/ only, no Python) with
+# AddressSanitizer and UndefinedBehaviorSanitizer.  Output: fuzz/build/sr_fuzz
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+CC="${CC:-clang}"
+mkdir -p "$here/build"
+"$CC" -g -O1 -std=c99 -Wall -Wextra -Werror \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+  -fno-omit-frame-pointer \
+  -I"$root/csrc" \
+  "$root/csrc/tokenizer.c" "$root/csrc/escape.c" "$root/csrc/utf8.c" \
+  "$here/sr_fuzz.c" -o "$here/build/sr_fuzz"
+echo "built $here/build/sr_fuzz"
