@@ -1,0 +1,130 @@
+"""The public API of :mod:`smartrest`: names, constants, implementation choice."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+
+import pytest
+
+import smartrest
+from smartrest import errors
+
+PUBLIC = [
+    "LIMIT", "IMPLEMENTATION", "TRIM_MARKER", "Decoder", "decode", "encode",
+    "encode_row", "pack", "packet_size", "errors", "SmartRestError",
+    "UnterminatedQuote", "TextAfterQuote", "InvalidUtf8", "PayloadTooLarge",
+    "RowTooLarge", "EmptyRow",
+]
+
+ERRORS = [
+    errors.UnterminatedQuote, errors.TextAfterQuote, errors.InvalidUtf8,
+    errors.PayloadTooLarge, errors.RowTooLarge, errors.EmptyRow,
+]
+
+
+def test_limit():
+    assert smartrest.LIMIT == 16184
+
+
+def test_trim_marker():
+    assert smartrest.TRIM_MARKER == "...<trimmed>"
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_public_names(name):
+    assert hasattr(smartrest, name)
+    assert name in smartrest.__all__
+
+
+def test_implementation_matches_environment():
+    assert smartrest.IMPLEMENTATION in ("c", "python")
+    forced = os.environ.get("SMARTREST_PURE_PYTHON", "") not in ("", "0")
+    if forced:
+        assert smartrest.IMPLEMENTATION == "python"
+    if smartrest.IMPLEMENTATION == "python":
+        from smartrest import _pure
+        assert smartrest.decode is _pure.decode
+        assert smartrest.Decoder is _pure.Decoder
+    else:
+        from smartrest import _codec
+        assert smartrest.decode is _codec.decode
+        assert smartrest.Decoder is _codec.Decoder
+
+
+def _implementation_in_child(value):
+    env = dict(os.environ)
+    env.pop("SMARTREST_PURE_PYTHON", None)
+    if value is not None:
+        env["SMARTREST_PURE_PYTHON"] = value
+    code = "import smartrest; print(smartrest.IMPLEMENTATION)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                         capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def test_pure_python_forced_by_environment():
+    assert _implementation_in_child("1") == "python"
+
+
+def test_extension_used_when_present():
+    try:
+        import smartrest._codec  # noqa: F401
+    except ImportError:
+        expected = "python"
+    else:
+        expected = "c"
+    assert _implementation_in_child(None) == expected
+    assert _implementation_in_child("0") == expected
+
+
+def test_public_functions_work():
+    assert smartrest.decode(b"100,a\n") == [["100", "a"]]
+    assert smartrest.encode([["100", "a,b"]]) == b'100,"a,b"\n'
+    assert smartrest.encode_row(["100"]) == b"100\n"
+    assert smartrest.pack([["100"]], topic="s/us") == [b"100\n"]
+    assert smartrest.packet_size("a/b", 2, 1) == 11
+    decoder = smartrest.Decoder()
+    assert decoder.feed(b"1\n2") == [["1"]]
+    assert decoder.close() == [["2"]]
+
+
+def test_error_hierarchy():
+    assert issubclass(smartrest.SmartRestError, ValueError)
+    assert smartrest.SmartRestError is errors.SmartRestError
+    for cls in ERRORS:
+        assert issubclass(cls, smartrest.SmartRestError)
+        assert issubclass(cls, ValueError)
+        assert getattr(smartrest, cls.__name__) is cls
+
+
+def test_error_attributes_and_message():
+    err = errors.UnterminatedQuote("unterminated quoted field starting", 17, 1, 2)
+    assert (err.offset, err.row, err.field) == (17, 1, 2)
+    assert err.reason == "unterminated quoted field starting"
+    assert str(err) == "unterminated quoted field starting at byte 17 (row 1, field 2)"
+    assert str(errors.EmptyRow("a row must have at least one field", None, 3)) == (
+        "a row must have at least one field (row 3)")
+    assert str(errors.SmartRestError("bad")) == "bad"
+
+
+@pytest.mark.parametrize("cls", ERRORS)
+def test_errors_pickle(cls):
+    err = cls("something is wrong", 5, 2, 1)
+    copy = pickle.loads(pickle.dumps(err))
+    assert type(copy) is cls
+    assert (copy.reason, copy.offset, copy.row, copy.field) == ("something is wrong", 5, 2, 1)
+    assert str(copy) == str(err)
+    copy = pickle.loads(pickle.dumps(cls("no position")))
+    assert (copy.offset, copy.row, copy.field) == (None, None, None)
+
+
+def test_raised_errors_pickle():
+    with pytest.raises(smartrest.SmartRestError) as info:
+        smartrest.decode(b'a\nb,"c')
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert type(copy) is smartrest.UnterminatedQuote
+    assert (copy.offset, copy.row, copy.field) == (4, 1, 1)
+    assert str(copy) == str(info.value)

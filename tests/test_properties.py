@@ -1,0 +1,209 @@
+"""Properties of the codec checked with Hypothesis.
+
+Round trips and streaming run against both implementations (``impl``); the
+differential tests compare the C extension with the pure-Python reference
+on the same random input (``py_impl`` and ``c_impl``).
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from smartrest import TRIM_MARKER, RowTooLarge, SmartRestError, packet_size
+
+# The fixtures hold no state, so sharing them between examples is safe.
+PROPERTY = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+# Any Unicode text except lone surrogates (they are no UTF-8), or text made
+# of the characters the dialect treats specially.
+values = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12) | st.text(
+    '"\\,\n\r\t \x0b\x0cab\u00e9\u2028\U0001f600', max_size=12)
+rows_strategy = st.lists(st.lists(values, min_size=1, max_size=5), max_size=6)
+escapes = st.sampled_from(["backslash", "double"])
+
+# Payload pieces rich in structure bytes, non-ASCII and invalid UTF-8.
+PIECES = [
+    b'"', b'"', b"\\", b"\\", b",", b",", b"\n", b"\n", b"\r", b"a", b"b", b" ",
+    b"\t", b"\xc3\xa9", b"\xe2\x82\xac", b"\xf0\x9f\x98\x80",
+    b"\xc3", b"\xa9", b"\xe2\x82", b"\xff", b"\x80", b"\xed\xa0\x80", b"\xc0\x80",
+    b"\xf4\x90\x80\x80", b'\\"', b'""', b'\r\n', b'","',
+]
+rich_bytes = st.lists(st.sampled_from(PIECES), max_size=40).map(b"".join)
+payloads = st.binary(max_size=120) | rich_bytes
+
+
+def outcome(call, *args, **kwargs):
+    """The result of ``call``, or the class and position of its error."""
+    try:
+        return call(*args, **kwargs)
+    except SmartRestError as err:
+        return (type(err), err.offset, err.row, err.field)
+
+
+def stream_outcome(impl, chunks, **options):
+    """Rows from feeding ``chunks`` to a Decoder and closing it, or the error
+    (rows returned before the error are left out, as decode returns none)."""
+    decoder = impl.Decoder(**options)
+    rows = []
+    try:
+        for chunk in chunks:
+            rows += decoder.feed(chunk)
+        rows += decoder.close()
+    except SmartRestError as err:
+        return (type(err), err.offset, err.row, err.field)
+    return rows
+
+
+def split(data, cuts):
+    points = sorted({c % (len(data) + 1) for c in cuts})
+    pieces, last = [], 0
+    for point in points:
+        pieces.append(data[last:point])
+        last = point
+    pieces.append(data[last:])
+    return pieces
+
+
+# ------------------------------------------------------------- round trips
+
+
+@PROPERTY
+@given(rows=rows_strategy, escape=escapes)
+def test_round_trip(impl, rows, escape):
+    payload = impl.encode(rows, quote_escape=escape)
+    assert impl.decode(payload, limit=None) == rows
+    assert impl.decode(payload, limit=None, strict=True) == rows
+    assert payload == b"".join(impl.encode_row(r, quote_escape=escape) for r in rows)
+
+
+@PROPERTY
+@given(rows=rows_strategy, escape=escapes, cuts=st.lists(st.integers(0, 10**6), max_size=6))
+def test_round_trip_streamed(impl, rows, escape, cuts):
+    payload = impl.encode(rows, quote_escape=escape)
+    assert stream_outcome(impl, split(payload, cuts), limit=None) == rows
+
+
+# ------------------------------------------------------ C against Python
+
+
+@PROPERTY
+@given(data=payloads, strict=st.booleans(), limit=st.sampled_from([None, 16184, 40]))
+def test_c_matches_python_on_bytes(py_impl, c_impl, data, strict, limit):
+    expected = outcome(py_impl.decode, data, strict=strict, limit=limit)
+    assert outcome(c_impl.decode, data, strict=strict, limit=limit) == expected
+
+
+@PROPERTY
+@given(data=rich_bytes, strict=st.booleans())
+def test_c_matches_python_on_rich_bytes(py_impl, c_impl, data, strict):
+    expected = outcome(py_impl.decode, data, strict=strict)
+    assert outcome(c_impl.decode, data, strict=strict) == expected
+
+
+@PROPERTY
+@given(data=payloads, strict=st.booleans(), limit=st.sampled_from([None, 8, 30]),
+       cuts=st.lists(st.integers(0, 10**6), max_size=6))
+def test_c_matches_python_streaming(py_impl, c_impl, data, strict, limit, cuts):
+    chunks = split(data, cuts)
+    expected = stream_outcome(py_impl, chunks, strict=strict, limit=limit)
+    assert stream_outcome(c_impl, chunks, strict=strict, limit=limit) == expected
+
+
+@PROPERTY
+@given(rows=rows_strategy, escape=escapes)
+def test_c_matches_python_encoding(py_impl, c_impl, rows, escape):
+    assert c_impl.encode(rows, quote_escape=escape) == py_impl.encode(rows, quote_escape=escape)
+
+
+# --------------------------------------------------------------- streaming
+
+
+@PROPERTY
+@given(data=payloads, strict=st.booleans(), cuts=st.lists(st.integers(0, 10**6), max_size=8))
+def test_decoder_split_matches_decode(impl, data, strict, cuts):
+    expected = outcome(impl.decode, data, strict=strict, limit=None)
+    assert stream_outcome(impl, split(data, cuts), strict=strict, limit=None) == expected
+
+
+@PROPERTY
+@given(data=payloads, strict=st.booleans())
+def test_decoder_bytewise_matches_decode(impl, data, strict):
+    expected = outcome(impl.decode, data, strict=strict, limit=None)
+    chunks = [data[i:i + 1] for i in range(len(data))]
+    assert stream_outcome(impl, chunks, strict=strict, limit=None) == expected
+
+
+@PROPERTY
+@given(data=payloads, strict=st.booleans(), limit=st.integers(1, 30),
+       cuts=st.lists(st.integers(0, 10**6), max_size=8))
+def test_decoder_with_limit_ignores_split(impl, data, strict, limit, cuts):
+    whole = stream_outcome(impl, [data], strict=strict, limit=limit)
+    assert stream_outcome(impl, split(data, cuts), strict=strict, limit=limit) == whole
+    chunks = [data[i:i + 1] for i in range(len(data))]
+    assert stream_outcome(impl, chunks, strict=strict, limit=limit) == whole
+    if not isinstance(whole, tuple) or whole[0] is not RowTooLarge:
+        # Without an oversize row the limit changes nothing.
+        assert stream_outcome(impl, [data], strict=strict, limit=None) == whole
+
+
+# ----------------------------------------------------------------- packing
+
+
+topics = st.sampled_from(["a/b", "s/us", "s/us/caf\u00e9-child", "c8y/s/us"])
+
+
+@PROPERTY
+@given(rows=rows_strategy, topic=topics, qos=st.sampled_from([0, 1, 2]),
+       limit=st.integers(20, 300), escape=escapes)
+def test_pack_fits_and_keeps_everything(impl, rows, topic, qos, limit, escape):
+    lines = [impl.encode_row(r, quote_escape=escape) for r in rows]
+    try:
+        publishes = impl.pack(rows, topic=topic, qos=qos, limit=limit, quote_escape=escape)
+    except RowTooLarge as err:
+        # Only when a row cannot fit alone.
+        assert packet_size(topic, len(lines[err.row]), qos) > limit
+        assert all(packet_size(topic, len(x), qos) <= limit for x in lines[:err.row])
+        return
+    assert all(packet_size(topic, len(p), qos) <= limit for p in publishes)
+    assert all(publishes)
+    assert b"".join(publishes) == b"".join(lines)
+    # Every publish holds whole rows.
+    decoded = [r for p in publishes for r in impl.decode(p, topic=topic, qos=qos, limit=limit)]
+    assert decoded == rows
+    # Greedy: the first row of the next publish did not fit in this one.
+    for this, after in zip(publishes, publishes[1:]):
+        first = impl.encode_row(impl.decode(after, limit=None)[0], quote_escape=escape)
+        assert packet_size(topic, len(this) + len(first), qos) > limit
+
+
+@PROPERTY
+@given(rows=rows_strategy, topic=topics, qos=st.sampled_from([0, 1]),
+       limit=st.integers(20, 120), escape=escapes)
+def test_pack_truncate(impl, rows, topic, qos, limit, escape):
+    assume(rows)
+    try:
+        publishes = impl.pack(rows, topic=topic, qos=qos, limit=limit,
+                              on_oversize="truncate", quote_escape=escape)
+    except RowTooLarge as err:
+        # Even the row with its last field reduced to the marker is too big.
+        row = list(rows[err.row][:-1]) + [TRIM_MARKER]
+        line = impl.encode_row(row, quote_escape=escape)
+        assert packet_size(topic, len(line), qos) > limit
+        return
+    assert all(packet_size(topic, len(p), qos) <= limit for p in publishes)
+    decoded = [r for p in publishes for r in impl.decode(p, topic=topic, qos=qos, limit=limit,
+                                                         strict=True)]
+    assert len(decoded) == len(rows)
+    for got, row in zip(decoded, rows):
+        line = impl.encode_row(row, quote_escape=escape)
+        if packet_size(topic, len(line), qos) <= limit:
+            assert got == row
+        else:
+            assert got[:-1] == row[:-1]
+            assert got[-1].endswith(TRIM_MARKER)
+            assert row[-1].startswith(got[-1][: -len(TRIM_MARKER)])
