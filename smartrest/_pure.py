@@ -45,6 +45,119 @@ _NEEDS_QUOTES = re.compile(r'["\n\r\t,]|^[ \t\n\r\x0b\x0c]|[ \t\n\r\x0b\x0c]\Z')
 # An error found by the scanner: (class, char index, row, field, reason).
 _Err = Tuple[type, int, int, int, str]
 
+# The fast path (_split_simple) rewrites a payload so that plain str.split
+# does all the work.  These control characters stand for structural commas
+# and LFs, for the escape pairs \" and "", and join lists of parts; a
+# payload that already holds one of them takes the exact scanner instead.
+_COMMA, _LF, _PAIR_MARK, _JOIN = "\x00", "\x01", "\x02", "\x03"
+# \" is always an escape pair inside quotes; outside quotes it is literal
+# text, which the fast path does not handle (see _split_simple).
+_ESCAPED = re.compile(r'\\"')
+# "" is a pair unless its first quote may open a field (after a comma, a
+# LF or at the start): there it may be an empty field or an opening quote.
+# The literal first, so that the search is quick.
+_DOUBLED = re.compile(r'""(?<=[^,\n]"")')
+# In the text outside quotes, with each quoted value replaced by _JOIN: a
+# value that does not start a field.  Inside quotes this also catches a ""
+# that _DOUBLED left alone (two _JOIN in a row).
+_OPEN_MID_FIELD = re.compile(r"\x03(?<=[^,\n]\x03)")
+# ... and a closing quote followed by text, which strict mode rejects
+# unless the text is a run of backslashes.
+_TEXT_AFTER_QUOTE = re.compile(r"\x03(?!\\*(?:[,\n]|\r\n|\Z))")
+# Long texts (a stream read whole) go through the fast path in blocks, so
+# that one unusual row costs the exact scanner one block, not the whole.
+_BLOCK = 1 << 16
+
+
+def _split_simple(text: str, final: bool, strict: bool) -> Optional[List[List[str]]]:
+    """The rows of ``text`` when its quoting is simple, else None.
+
+    Simple means: every quoted value starts a field, holds at least one
+    character and is properly closed, and the only escape pairs are \\" and
+    "" inside quotes.  Then splitting on ``"`` gives alternating outside and
+    inside parts, and after turning the commas and LFs outside quotes into
+    markers one ``str.split`` per level gives the rows.  Without ``final``
+    the text must end with a row's LF.  None sends the caller to the exact
+    scanner, which also finds every error; the fast path never reports one.
+    """
+    if '"' not in text:
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+        lines = text.split("\n")
+        sep = ","
+    else:
+        if _COMMA in text or _LF in text or _PAIR_MARK in text or _JOIN in text:
+            return None
+        if "\\" in text:
+            text = _ESCAPED.sub(_PAIR_MARK, text)
+        if '""' in text:
+            text = _DOUBLED.sub(_PAIR_MARK, text)
+        parts = text.split('"')
+        if not len(parts) & 1:  # ends inside quotes
+            return None
+        inside = parts[1::2]
+        outside = _JOIN.join(parts[0::2])
+        if ("" in inside  # "" as a whole field: a row of it must not vanish
+                or _PAIR_MARK in outside  # \" or "" in an unquoted field
+                or _OPEN_MID_FIELD.search(outside) is not None
+                or (strict and _TEXT_AFTER_QUOTE.search(outside) is not None)):
+            return None
+        if "\r" in outside:
+            outside = outside.replace("\r\n", "\n")
+        parts[0::2] = outside.replace(",", _COMMA).replace("\n", _LF).split(_JOIN)
+        text = "".join(parts)
+        if _PAIR_MARK in text:
+            text = text.replace(_PAIR_MARK, '"')
+        lines = text.split(_LF)
+        sep = _COMMA
+    if not lines[-1]:
+        lines.pop()
+    elif not final:  # the last row is not complete yet
+        return None
+    if "" in lines:  # empty lines hold no row
+        lines = [line for line in lines if line]
+    return [line.split(sep) for line in lines]
+
+
+def _scan_fast(text: str, final: bool, strict: bool) -> Optional[Tuple[List[List[str]], int]]:
+    """``(rows, consumed)`` like :func:`_scan`, through :func:`_split_simple`
+    where it applies; None when the text holds an error (the caller then
+    runs the exact scanner over the whole text to report it)."""
+    rows: List[List[str]] = []
+    n = len(text)
+    pos = 0
+    while pos < n:
+        end = n
+        if n - pos > _BLOCK:
+            end = text.find("\n", pos + _BLOCK) + 1 or n
+            # Values may hold LFs: move the end past the next LFs while the
+            # block would end inside quotes (an odd number of quotes that
+            # are not part of a \" pair), for at most another block.
+            start = pos
+            odd = 0
+            while end < n and end - pos < 2 * _BLOCK:
+                odd ^= (text.count('"', start, end) - text.count('\\"', start, end)) & 1
+                if not odd:
+                    break
+                start = end
+                end = text.find("\n", end) + 1 or n
+        last = end == n
+        block = text[pos:end]
+        got = _split_simple(block, final and last, strict)
+        if got is not None:
+            rows += got
+            pos = end
+            continue
+        got, consumed, err, _ = _scan(block, final and last, strict)
+        if err is not None or (consumed == 0 and not last):
+            return None  # an error, or a row longer than the block
+        rows += got
+        pos += consumed
+        if last:
+            break
+    return rows, pos
+
+
 
 def _scan(
     text: str, final: bool, strict: bool
@@ -218,6 +331,13 @@ def _decode_bytes(
         bad_utf8 = exc.start
         text = data.decode("latin-1")
         is_bytes_view = True
+    if bad_utf8 is None and (row_limit is None or len(data) <= row_limit):
+        fast = _scan_fast(text, final, strict)
+        if fast is not None:
+            rows, consumed = fast
+            if consumed == len(text):
+                return rows, len(data)
+            return rows, _byte_offset(text, consumed, is_bytes_view)
     rows, consumed, err, ends = _scan(text, final, strict)
     consumed_bytes = _byte_offset(text, consumed, is_bytes_view)
     # Every problem found, as (byte offset, rank, make exception); the one
