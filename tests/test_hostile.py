@@ -489,3 +489,16 @@ def test_encode_rejects_non_iterable_rows_and_empty_rows(impl):
         impl.encode(None)
     assert error_of(impl.encode, [["a"], []]) == (EmptyRow, None, 1, None)
     assert error_of(impl.encode_row, []) == (EmptyRow, None, 0, None)
+
+
+# ------------------------------------------------------------ runs of empty lines
+
+
+def test_runs_of_empty_lines_across_blocks(impl):
+    # Regression guard for the 64-byte block path: empty lines (LF or CR LF)
+    # running across block edges give no row, whatever their number.
+    for k in range(0, 200, 3):
+        for gap in (b"\n" * k, b"\r\n" * k):
+            assert impl.decode(b"e\n" + gap) == [["e"]], k
+            assert impl.decode(b"e\n" + gap + b"x,y") == [["e"], ["x", "y"]], k
+            assert impl.decode(gap + b'"q"\n' + gap) == [["q"]], k
