@@ -101,8 +101,8 @@ static int unterminated(sr_tokenizer *t, size_t len)
 
 /* Emit the current field, ending at `end` (exclusive), ended by the byte
  * at `sep`. */
-static int emit(sr_tokenizer *t, const unsigned char *buf, size_t end, size_t sep,
-                unsigned row_end, sr_field *f)
+static inline int emit(sr_tokenizer *t, const unsigned char *buf, size_t end, size_t sep,
+                       unsigned row_end, sr_field *f)
 {
     unsigned flags = t->fflags;
     if (past_limit(t, sep))

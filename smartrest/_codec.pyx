@@ -92,7 +92,9 @@ cdef extern from "Python.h":
 
 cdef enum:
     CACHE_SIZE = 2048
-    CACHE_MAX_LEN = 16
+    CACHE_MAX_LEN = 32
+    CACHE_SHORT = 8
+    CACHE_LEADING_FIELDS = 3
     FIELDS_PER_CALL = 512
 
 cdef PyObject *_cache[CACHE_SIZE]
@@ -118,26 +120,39 @@ cdef inline uint64_t _load_masked(const unsigned char *p, size_t n, const unsign
     return w
 
 
+cdef uint64_t _cache_key[CACHE_SIZE][4]
+cdef size_t _cache_len[CACHE_SIZE]
+
+
 cdef inline PyObject *_cached_ascii(const unsigned char *p, size_t n,
                                     const unsigned char *end) except NULL:
-    cdef uint64_t w0, w1 = 0, h
-    cdef size_t slot
+    # The key words of each slot are kept beside it, so a hit is decided
+    # without touching the string object's memory.
+    cdef uint64_t w[4]
+    cdef uint64_t h
+    cdef size_t slot, i
     cdef PyObject *s
-    if n > 8:
-        w0 = _load_masked(p, 8, end)
-        w1 = _load_masked(p + 8, n - 8, end)
-    else:
-        w0 = _load_masked(p, n, end)
-    h = (w0 ^ (w1 * <uint64_t>0xC2B2AE3D27D4EB4F) ^ n) * <uint64_t>0x9E3779B97F4A7C15
+    for i in range(4):
+        if n > 8 * i:
+            w[i] = _load_masked(p + 8 * i, n - 8 * i if n - 8 * i < 8 else 8, end)
+        else:
+            w[i] = 0
+    h = (w[0] ^ (w[1] * <uint64_t>0xC2B2AE3D27D4EB4F) ^ (w[2] * <uint64_t>0x165667B19E3779F9)
+         ^ (w[3] * <uint64_t>0x27D4EB2F165667C5) ^ n) * <uint64_t>0x9E3779B97F4A7C15
     slot = <size_t>(h >> 53) & (CACHE_SIZE - 1)
     s = _cache[slot]
-    if s != NULL and <size_t>PyUnicode_GET_LENGTH(s) == n and memcmp(PyUnicode_DATA(s), p, n) == 0:
+    if (s != NULL and _cache_len[slot] == n and _cache_key[slot][0] == w[0]
+            and _cache_key[slot][1] == w[1] and _cache_key[slot][2] == w[2]
+            and _cache_key[slot][3] == w[3]):
         Py_INCREF(<object>s)
         return s
     s = _new_ascii(p, n)
     Py_XDECREF(_cache[slot])
     Py_INCREF(<object>s)
     _cache[slot] = s
+    _cache_len[slot] = n
+    for i in range(4):
+        _cache_key[slot][i] = w[i]
     return s
 
 
@@ -147,7 +162,11 @@ cdef struct Scratch:
 
 
 cdef inline PyObject *_make_str(const unsigned char *p, size_t n, unsigned flags,
-                                Scratch *scratch, const unsigned char *end) except NULL:
+                                Scratch *scratch, const unsigned char *end,
+                                size_t field) except NULL:
+    # Cached: short values anywhere (units, flags), and names up to 32 bytes
+    # in the leading fields (template IDs, serials, fragments, types).  Long
+    # values further on (times, readings, texts) are rarely repeated.
     cdef PyObject *s
     if flags & SR_F_UNESCAPE:
         if scratch.cap < n:
@@ -165,7 +184,7 @@ cdef inline PyObject *_make_str(const unsigned char *p, size_t n, unsigned flags
         if s == NULL:
             raise MemoryError()
         return s
-    if n <= CACHE_MAX_LEN:
+    if n <= CACHE_SHORT or (n <= CACHE_MAX_LEN and field < CACHE_LEADING_FIELDS):
         return _cached_ascii(p, n, end)
     return _new_ascii(p, n)
 
@@ -250,7 +269,7 @@ cdef int _run(sr_tokenizer *t, const unsigned char *buf, size_t length, int fina
             raise _error(t)
         for i in range(nf):
             o = _make_str(buf + fields[i].start, fields[i].len, fields[i].flags, scratch,
-                          buf + length)
+                          buf + length, rb.n)
             _rb_push(rb, o)
             if fields[i].flags & SR_F_ROW_END:
                 o = _rb_take(rb)
@@ -567,13 +586,19 @@ cdef int _index_all(sr_tokenizer *t, const unsigned char *buf, size_t length,
             return rc
 
 
+cdef object _np = None
+
+
 cdef object _numpy():
-    try:
-        import numpy
-    except ImportError:
-        raise ImportError(
-            "smartrest.tokenize needs numpy: pip install 'smartrest[numpy]'") from None
-    return numpy
+    global _np
+    if _np is None:
+        try:
+            import numpy
+        except ImportError:
+            raise ImportError(
+                "smartrest.tokenize needs numpy: pip install 'smartrest[numpy]'") from None
+        _np = numpy
+    return _np
 
 
 cdef class Tokens:
@@ -611,7 +636,7 @@ cdef class Tokens:
         cdef const unsigned char[::1] fl = self.flags
         cdef PyObject *o = _make_str(self._buf.ptr + st[k], <size_t>(en[k] - st[k]),
                                      SR_F_HIGH if fl[k] & 2 else 0, NULL,
-                                     self._buf.ptr + self._buf.length)
+                                     self._buf.ptr + self._buf.length, 0)
         s = <object>o  # takes a reference of its own
         Py_DECREF(s)   # drop the one _make_str returned
         return s
@@ -860,7 +885,7 @@ def decode_batch(payloads, *, topic=None, qos=0, limit=LIMIT, strict=False):
             rows = []
             for i in range(fbs[j].n):
                 o = _make_str(ptrs[j] + fbs[j].f[i].start, fbs[j].f[i].len, fbs[j].f[i].flags,
-                              &scratch, ptrs[j] + lens[j])
+                              &scratch, ptrs[j] + lens[j], rb.n)
                 _rb_push(&rb, o)
                 if fbs[j].f[i].flags & SR_F_ROW_END:
                     o = _rb_take(&rb)
