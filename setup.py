@@ -34,6 +34,13 @@ def _extensions():
         extra_compile_args=cflags,
         define_macros=[("CYTHON_TRACE", "0")],
     )
+    # The C fast path of templates.decode_messages (no C core files).
+    messages = Extension(
+        "smartrest._messages",
+        sources=["smartrest/_messages.pyx"],
+        extra_compile_args=cflags,
+        define_macros=[("CYTHON_TRACE", "0")],
+    )
     try:
         from Cython.Build import cythonize
     except ImportError:
@@ -41,9 +48,13 @@ def _extensions():
         if not os.path.exists(c_file):
             raise
         ext.sources[0] = c_file
-        return [ext]
+        extensions = [ext]
+        if os.path.exists("smartrest/_messages.c"):
+            messages.sources[0] = "smartrest/_messages.c"
+            extensions.append(messages)
+        return extensions
     return cythonize(
-        [ext],
+        [ext, messages],
         language_level=3,
         compiler_directives={
             "boundscheck": False,

@@ -11,7 +11,10 @@ one function that loops over these tables.
 
 :func:`parse` turns a decoded row into a :class:`Message`, :func:`build`
 makes one from named values, :meth:`Message.to_row` gives the row back and
-:func:`decode_messages` decodes and parses a whole payload.
+:func:`decode_messages` decodes and parses a whole payload.  With the C
+extension, :func:`decode_messages` checks rows and makes messages in
+``smartrest._messages`` from per-template tables built here (see "the C fast
+path" below); the Python checks stay the authority on every error.
 
 Parameter rules:
 
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import os
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -987,6 +991,24 @@ def decode_messages(
 
     where = _where(topic)
     rows = decode(payload, topic=topic, qos=qos, limit=limit, strict=strict)
+    table = _FAST_TABLES.get(id(where.registry)) if _FAST is not None else None
+    if table is not None and type(rows) is list:
+        result = _FAST.messages(rows, table, _slow_message, where, where.device, typed,
+                                _BUILDER)
+        if type(result) is list:
+            return result
+        _raise_first(rows, result, payload, topic)
+    out, fits = _python_messages(rows, where, topic, typed)
+    if fits:
+        return out
+    # Something does not fit: check row by row to report the first problem.
+    _raise_first(rows, 0, payload, topic)
+    raise AssertionError("unreachable")
+
+
+def _python_messages(rows: List[List[str]], where: _Where, topic: Optional[str],
+                     typed: bool) -> Tuple[List[Message], bool]:
+    """The messages of decoded rows, in Python, and whether every row fits."""
     get = where.registry.get
     device = where.device
     batches: Dict[str, List[str]] = {kind: [] for kind in _TYPES}
@@ -1013,15 +1035,76 @@ def decode_messages(
             fits = False
             break
         append(Message(t, row, row[1] if t.has_serial else device, typed))
-    if fits and all(_all_of_type(kind, values) for kind, values in batches.items()):
-        return out
-    # Something does not fit: check row by row to report the first problem.
-    for index, row in enumerate(rows):
+    return out, fits and all(_all_of_type(kind, values) for kind, values in batches.items())
+
+
+def _raise_first(rows: List[List[str]], start: int, payload: Any, topic: Optional[str]) -> None:
+    """Raise the problem of the first row from ``start`` on that does not fit."""
+    for index in range(start, len(rows)):
+        row = rows[index]
         try:
             _check(lookup(row[0], topic=topic), row)
         except TemplateError as exc:
             raise _located(exc, payload, index) from None
     raise AssertionError("a row failed the quick check but passes the full one")
+
+
+# ------------------------------------------------------------------ the C fast path
+#
+# smartrest._messages checks decoded rows against tables made here from the
+# registry (one Spec per template) and makes the messages in C.  Rows it does
+# not handle itself (s/e lines, the sections of 527/531, typed values with
+# non-ASCII text...) go to _slow_message.  Without the extension, or with
+# SMARTREST_PURE_PYTHON=1, decode_messages runs _python_messages.
+
+
+def _slow_message(row: List[str], where: _Where, typed: bool) -> Optional[Message]:
+    """The message of one row checked in Python, or ``None`` when it does not fit."""
+    try:
+        t = lookup(row[0], topic=where.topic)
+        _check(t, row)
+    except TemplateError:
+        return None
+    return Message(t, row, row[1] if t.has_serial else where.device, typed)
+
+
+def _fast_spec(fast: Any, t: Template) -> Any:
+    """The table of ``t`` for :func:`smartrest._messages.messages`."""
+    codes = {NUMBER: fast.NUMBER, INTEGER: fast.INTEGER, BOOLEAN: fast.BOOLEAN,
+             DATE: fast.DATE}
+
+    def typed_at(params: Sequence[Param], first: int) -> List[Tuple[int, int]]:
+        return [(first + i, codes[p.type]) for i, p in enumerate(params) if p.type in codes]
+
+    slow = t.rest or bool(t.markers) or len(t.blocks) > 1 or len(t.one_of) > 1
+    block = None
+    if t.blocks and not slow:
+        b = t.blocks[0]
+        block = (b.width, b.min_items, b.min_last, b.required, typed_at(b.params, 0))
+    return fast.Spec(t, has_serial=t.has_serial, min_len=t.min_len, fixed_len=t.fixed_len,
+                     required=t.required, checks=typed_at(t.params, 1),
+                     one_of=t.one_of[0] if t.one_of else (), block=block, slow=slow)
+
+
+def _load_fast() -> Tuple[Any, Any, Dict[int, Dict[str, Any]]]:
+    if os.environ.get("SMARTREST_PURE_PYTHON", "") not in ("", "0"):
+        return None, None, {}
+    try:
+        from . import _messages as fast
+    except ImportError:
+        return None, None, {}
+    try:
+        builder = fast.Builder(Message)
+    except TypeError:  # Message is not laid out as the builder needs
+        return None, None, {}
+    tables = {}
+    for registry in (*_REGISTRIES.values(), _STATIC):
+        tables[id(registry)] = {key: _fast_spec(fast, t) for key, t in registry.items()
+                                if key is not None}
+    return fast, builder, tables
+
+
+_FAST, _BUILDER, _FAST_TABLES = _load_fast()
 
 
 def _located(exc: TemplateError, payload: Any, index: int) -> TemplateError:
