@@ -253,8 +253,14 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
             }
             t->state = SR_S_UNQUOTED;
             /* fall through */
-        case SR_S_UNQUOTED: {
+        case SR_S_UNQUOTED:
+        case SR_S_AFTER_QUOTE:
+        plain: {
+            /* Up to the next comma or LF; for a quoted field these are the
+             * bytes after the closing quote, appended to its value.  A CR
+             * right before the LF belongs to the line end. */
             unsigned hi = 0;
+            size_t floor = t->state == SR_S_UNQUOTED ? t->field_start : t->qend + 1;
             p = sr_scan_plain(buf, p, len, &hi);
             if (hi)
                 t->fflags |= SR_F_HIGH;
@@ -283,7 +289,7 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
                 t->state = SR_S_FIELD_START;
             } else { /* LF */
                 size_t end = p;
-                if (end > t->field_start && buf[end - 1] == '\r')
+                if (end > floor && buf[end - 1] == '\r')
                     end--;
                 if ((rc = emit(t, buf, end, p, SR_F_ROW_END, &out[n])) != SR_DONE ||
                     (rc = end_row(t)) != SR_DONE) {
@@ -297,31 +303,23 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
         }
         case SR_S_QUOTED:
         quoted: {
-            unsigned hi = 0;
             for (;;) {
+                unsigned hi = 0;
                 p = sr_scan_quoted(buf, p, len, &hi);
+                if (hi)
+                    t->fflags |= SR_F_HIGH;
                 if (p >= len) {
-                    if (hi)
-                        t->fflags |= SR_F_HIGH;
-                    if (final) {
-                        SAVE();
-                        return unterminated(t, len);
-                    }
                     SAVE();
-                    return SR_DONE;
+                    return final ? unterminated(t, len) : SR_DONE;
                 }
                 if (p + 1 >= len) {
                     /* A quote or backslash as the last byte: its meaning
                      * depends on the next byte. */
                     if (!final) {
-                        if (hi)
-                            t->fflags |= SR_F_HIGH;
                         SAVE();
                         return SR_DONE;
                     }
                     if (buf[p] == '\\') {
-                        if (hi)
-                            t->fflags |= SR_F_HIGH;
                         SAVE();
                         return unterminated(t, len);
                     }
@@ -341,54 +339,10 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
                     break; /* closing quote */
                 }
             }
-            if (hi)
-                t->fflags |= SR_F_HIGH;
             t->qend = p;
             p++;
             t->state = SR_S_AFTER_QUOTE;
-        }
-            /* fall through */
-        case SR_S_AFTER_QUOTE: {
-            unsigned hi = 0;
-            p = sr_scan_plain(buf, p, len, &hi);
-            if (hi)
-                t->fflags |= SR_F_HIGH;
-            if (p >= len) {
-                if (!final) {
-                    SAVE();
-                    return SR_DONE;
-                }
-                if ((rc = emit(t, buf, len, len, SR_F_ROW_END, &out[n])) != SR_DONE ||
-                    (rc = end_row(t)) != SR_DONE) {
-                    SAVE();
-                    return rc;
-                }
-                n++;
-                SAVE();
-                return SR_DONE;
-            }
-            if (buf[p] == ',') {
-                if ((rc = emit(t, buf, p, p, 0, &out[n])) != SR_DONE) {
-                    SAVE();
-                    return rc;
-                }
-                n++;
-                p++;
-                t->field++;
-                t->state = SR_S_FIELD_START;
-            } else {
-                size_t end = p;
-                if (end > t->qend + 1 && buf[end - 1] == '\r')
-                    end--;
-                if ((rc = emit(t, buf, end, p, SR_F_ROW_END, &out[n])) != SR_DONE ||
-                    (rc = end_row(t)) != SR_DONE) {
-                    SAVE();
-                    return rc;
-                }
-                n++;
-                p++;
-            }
-            continue;
+            goto plain;
         }
         }
     }
