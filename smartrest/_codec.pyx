@@ -3,7 +3,9 @@
 
 This module only acquires buffers, calls the C core, builds Python objects
 and maps the core's error codes to :mod:`smartrest.errors`.  Its behaviour is
-that of :mod:`smartrest._pure`, byte for byte.
+that of :mod:`smartrest._pure`, byte for byte, and so is its documentation:
+the public functions and methods take the docstrings of the reference
+implementation at the end of this module.
 """
 
 from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF, Py_XDECREF
@@ -124,35 +126,49 @@ cdef uint64_t _cache_key[CACHE_SIZE][4]
 cdef size_t _cache_len[CACHE_SIZE]
 
 
-cdef inline PyObject *_cached_ascii(const unsigned char *p, size_t n,
-                                    const unsigned char *end) except NULL:
-    # The key words of each slot are kept beside it, so a hit is decided
-    # without touching the string object's memory.
-    cdef uint64_t w[4]
-    cdef uint64_t h
-    cdef size_t slot, i
+cdef inline PyObject *_cached(const unsigned char *p, size_t n, unsigned flags,
+                              const unsigned char *end) except NULL:
+    # The cache is keyed by the field's bytes (at most 32), which are kept
+    # beside each slot, so a hit is decided without touching the string.
+    cdef uint64_t w0, w1 = 0, w2 = 0, w3 = 0, h
+    cdef size_t slot
     cdef PyObject *s
-    for i in range(4):
-        if n > 8 * i:
-            w[i] = _load_masked(p + 8 * i, n - 8 * i if n - 8 * i < 8 else 8, end)
+    if n <= 8:
+        w0 = _load_masked(p, n, end)
+    else:
+        w0 = _load_masked(p, 8, end)
+        if n <= 16:
+            w1 = _load_masked(p + 8, n - 8, end)
         else:
-            w[i] = 0
-    h = (w[0] ^ (w[1] * <uint64_t>0xC2B2AE3D27D4EB4F) ^ (w[2] * <uint64_t>0x165667B19E3779F9)
-         ^ (w[3] * <uint64_t>0x27D4EB2F165667C5) ^ n) * <uint64_t>0x9E3779B97F4A7C15
-    slot = <size_t>(h >> 53) & (CACHE_SIZE - 1)
+            w1 = _load_masked(p + 8, 8, end)
+            if n <= 24:
+                w2 = _load_masked(p + 16, n - 16, end)
+            else:
+                w2 = _load_masked(p + 16, 8, end)
+                w3 = _load_masked(p + 24, n - 24, end)
+    h = ((w0 ^ n) * <uint64_t>0x9E3779B97F4A7C15) ^ (w1 * <uint64_t>0xC2B2AE3D27D4EB4F) \
+        ^ (w2 * <uint64_t>0x165667B19E3779F9) ^ (w3 * <uint64_t>0x27D4EB2F165667C5)
+    slot = <size_t>((h ^ (h >> 29)) * <uint64_t>0xBF58476D1CE4E5B9 >> 53) & (CACHE_SIZE - 1)
     s = _cache[slot]
-    if (s != NULL and _cache_len[slot] == n and _cache_key[slot][0] == w[0]
-            and _cache_key[slot][1] == w[1] and _cache_key[slot][2] == w[2]
-            and _cache_key[slot][3] == w[3]):
+    if (s != NULL and _cache_len[slot] == n and _cache_key[slot][0] == w0
+            and _cache_key[slot][1] == w1 and _cache_key[slot][2] == w2
+            and _cache_key[slot][3] == w3):
         Py_INCREF(<object>s)
         return s
-    s = _new_ascii(p, n)
+    if flags & SR_F_HIGH:
+        s = PyUnicode_DecodeUTF8(<const char *>p, <Py_ssize_t>n, NULL)
+        if s == NULL:
+            raise MemoryError()
+    else:
+        s = _new_ascii(p, n)
     Py_XDECREF(_cache[slot])
     Py_INCREF(<object>s)
     _cache[slot] = s
     _cache_len[slot] = n
-    for i in range(4):
-        _cache_key[slot][i] = w[i]
+    _cache_key[slot][0] = w0
+    _cache_key[slot][1] = w1
+    _cache_key[slot][2] = w2
+    _cache_key[slot][3] = w3
     return s
 
 
@@ -179,13 +195,13 @@ cdef inline PyObject *_make_str(const unsigned char *p, size_t n, unsigned flags
         n = sr_unescape(p, n, scratch.data)
         p = scratch.data
         end = scratch.data + scratch.cap
+    if n <= CACHE_SHORT or (n <= CACHE_MAX_LEN and field < CACHE_LEADING_FIELDS):
+        return _cached(p, n, flags, end)
     if flags & SR_F_HIGH:
         s = PyUnicode_DecodeUTF8(<const char *>p, <Py_ssize_t>n, NULL)
         if s == NULL:
             raise MemoryError()
         return s
-    if n <= CACHE_SHORT or (n <= CACHE_MAX_LEN and field < CACHE_LEADING_FIELDS):
-        return _cached_ascii(p, n, end)
     return _new_ascii(p, n)
 
 
@@ -335,10 +351,6 @@ cdef int _check_size(_Buffer b, topic, qos, limit) except -1:
 
 
 def decode(payload, *, topic=None, qos=0, limit=LIMIT, strict=False):
-    """Decode a SmartREST payload into rows of ``str`` fields.
-
-    See :func:`smartrest.decode`.
-    """
     cdef _Buffer b = _Buffer(payload)
     cdef sr_tokenizer t
     cdef RowBuilder rb
@@ -359,9 +371,24 @@ def decode(payload, *, topic=None, qos=0, limit=LIMIT, strict=False):
 
 
 cdef class Decoder:
+    # The same text as smartrest._pure.Decoder (a test compares them): the
+    # docstring of an extension type cannot be set at run time.
     """Incremental decoder for a stream of SmartREST rows.
 
-    See :class:`smartrest.Decoder`.
+    Bytes go in with :meth:`feed` in chunks of any size, split anywhere
+    (inside a field, a quote, a CRLF or a UTF-8 character); each call
+    returns the rows it completes, and :meth:`close` returns the last row if
+    it lacks its LF.  The rows are those :func:`smartrest.decode` gives for
+    the whole stream; error offsets count from the start of the stream.
+
+    Args:
+        limit: the longest row allowed, in bytes, so that memory stays
+            bounded; ``None`` allows any length.  Defaults to
+            :data:`smartrest.LIMIT`.
+        strict: as for :func:`smartrest.decode`.
+
+    Raises:
+        ValueError: ``limit`` is less than 1.
     """
     cdef sr_tokenizer t
     cdef RowBuilder rb
@@ -403,13 +430,6 @@ cdef class Decoder:
         return 0
 
     def feed(self, data):
-        """Add bytes to the stream; return the rows they complete.
-
-        Raises:
-            SmartRestError: a subclass for malformed input; RowTooLarge when
-                the unfinished row grows past the limit.
-            ValueError: the decoder was closed.
-        """
         cdef _Buffer b = _Buffer(data)
         cdef list rows = []
         cdef size_t need
@@ -434,11 +454,6 @@ cdef class Decoder:
         return rows
 
     def close(self):
-        """End the stream; return the last row if it lacks its LF.
-
-        Raises:
-            UnterminatedQuote: the stream ends inside a quoted field.
-        """
         cdef list rows = []
         if self.closed:
             return rows
@@ -534,12 +549,10 @@ cdef bytes _encode_rows(rows, int double_quotes):
 
 
 def encode(rows, *, quote_escape="backslash"):
-    """Encode rows to one payload.  See :func:`smartrest.encode`."""
     return _encode_rows(rows, _is_double(quote_escape))
 
 
 def encode_row(fields, *, quote_escape="backslash"):
-    """Encode one row, terminated by LF.  See :func:`smartrest.encode_row`."""
     cdef int double_quotes = _is_double(quote_escape)
     if isinstance(fields, (str, bytes, bytearray)):
         raise TypeError(f"row 0 must be a sequence of values, not {type(fields).__name__}")
@@ -741,20 +754,6 @@ cdef class Tokens:
 
 
 def tokenize(payload, *, strict=False):
-    """Find the rows and fields of a payload without making a Python
-    object per field.
-
-    The payload is validated as :func:`smartrest.decode` does (UTF-8,
-    quotes, strict mode) but no size limit applies: this is meant for logs
-    and streams of many publishes.  The scan runs without the GIL.
-
-    Returns:
-        Tokens: numpy arrays of field and row boundaries.
-
-    Raises:
-        SmartRestError: a subclass for malformed input, as decode.
-        ImportError: numpy is not installed.
-    """
     np = _numpy()
     cdef _Buffer b = _Buffer(payload)
     cdef sr_tokenizer t
@@ -830,17 +829,18 @@ def tokenize(payload, *, strict=False):
 # ------------------------------------------------------------ many payloads
 
 def decode_batch(payloads, *, topic=None, qos=0, limit=LIMIT, strict=False):
-    """Decode many payloads in one call; the scans run without the GIL.
-
-    Returns a list with, for every payload, what :func:`smartrest.decode`
-    gives for it.
-
-    Raises:
-        SmartRestError: for the first payload (in order) that is malformed
-            or too large; its ``payload_index`` attribute says which.
-    """
-    cdef list bufs = [_Buffer(p) for p in payloads]
-    cdef Py_ssize_t count = len(bufs), j
+    # A payload that cannot be read or is too large stops the batch there:
+    # its error is raised after those of the payloads before it, so the
+    # first problem in order is reported, as the reference does.
+    cdef list bufs = []
+    cdef object stop = None
+    for p in payloads:
+        try:
+            bufs.append(_Buffer(p))
+        except TypeError as exc:
+            stop = exc
+            break
+    cdef Py_ssize_t count = len(bufs), scan = count, j
     cdef FieldBuf *fbs = <FieldBuf *>calloc(count if count else 1, sizeof(FieldBuf))
     cdef sr_tokenizer *toks = <sr_tokenizer *>calloc(count if count else 1, sizeof(sr_tokenizer))
     cdef int *rcs = <int *>calloc(count if count else 1, sizeof(int))
@@ -866,16 +866,18 @@ def decode_batch(payloads, *, topic=None, qos=0, limit=LIMIT, strict=False):
                 _check_size(b, topic, qos, limit)
             except SmartRestError as exc:
                 exc.payload_index = j
-                raise
+                stop = exc
+                scan = j
+                break
             ptrs[j] = b.ptr
             lens[j] = b.length
             sr_init(&toks[j], 1 if strict else 0, 0)
         with nogil:
-            for j in range(count):
+            for j in range(scan):
                 rcs[j] = _index_all(&toks[j], ptrs[j], lens[j], &fbs[j])
                 if rcs[j] != SR_DONE:
                     break
-        for j in range(count):
+        for j in range(scan):
             if rcs[j] == -1:
                 raise MemoryError()
             if rcs[j] == SR_ERROR:
@@ -894,6 +896,8 @@ def decode_batch(payloads, *, topic=None, qos=0, limit=LIMIT, strict=False):
                     finally:
                         Py_DECREF(<object>o)
             out.append(rows)
+        if stop is not None:
+            raise stop
         return out
     finally:
         _rb_free(&rb)
@@ -906,3 +910,20 @@ def decode_batch(payloads, *, topic=None, qos=0, limit=LIMIT, strict=False):
         free(rcs)
         free(ptrs)
         free(lens)
+
+
+# ------------------------------------------------------------ documentation
+
+from smartrest import _columnar, _pure
+
+for _function, _reference in (
+    (decode, _pure.decode),
+    (encode, _pure.encode),
+    (encode_row, _pure.encode_row),
+    (Decoder.feed, _pure.Decoder.feed),
+    (Decoder.close, _pure.Decoder.close),
+    (tokenize, _columnar.tokenize),
+    (decode_batch, _columnar.decode_batch),
+):
+    _function.__doc__ = _reference.__doc__
+del _function, _reference
