@@ -9,7 +9,8 @@ byte.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, List, Optional
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Tuple
 
 from . import errors
 from ._limits import LIMIT, packet_size
@@ -25,16 +26,19 @@ from .errors import (
     UnterminatedQuote,
 )
 
+if TYPE_CHECKING:
+    from .templates import Message
+
 __version__ = "0.1.0"
 
 
-def _load() -> Any:
+def _load() -> Tuple[ModuleType, str]:
     if os.environ.get("SMARTREST_PURE_PYTHON", "") not in ("", "0"):
         from . import _pure
 
         return _pure, "python"
     try:
-        from . import _codec  # type: ignore[attr-defined]
+        from . import _codec
     except ImportError:
         from . import _pure
 
@@ -44,18 +48,23 @@ def _load() -> Any:
 
 _impl, IMPLEMENTATION = _load()
 
-#: Decode a payload into rows of fields (see the stub for the full contract).
-decode = _impl.decode
-encode = _impl.encode
-encode_row = _impl.encode_row
-Decoder = _impl.Decoder
-
-if IMPLEMENTATION == "c":
-    tokenize = _impl.tokenize
-    decode_batch = _impl.decode_batch
-    Tokens = _impl.Tokens
+# The type checker sees the signatures of the C module (``_codec.pyi``); the
+# pure-Python fallback has the same ones.  The contract of each name is the
+# docstring of the reference implementation (``_pure``, ``_columnar``), which
+# the C module shares.
+if TYPE_CHECKING:
+    from ._codec import Decoder, Tokens, decode, decode_batch, encode, encode_row, tokenize
 else:
-    from ._columnar import Tokens, decode_batch, tokenize
+    decode = _impl.decode
+    encode = _impl.encode
+    encode_row = _impl.encode_row
+    Decoder = _impl.Decoder
+    if IMPLEMENTATION == "c":
+        tokenize = _impl.tokenize
+        decode_batch = _impl.decode_batch
+        Tokens = _impl.Tokens
+    else:
+        from ._columnar import Tokens, decode_batch, tokenize
 
 
 def pack(
@@ -125,7 +134,7 @@ def decode_messages(
     qos: int = 0,
     limit: Optional[int] = LIMIT,
     strict: bool = False,
-) -> List[Any]:
+) -> List[Message]:
     """Decode a payload into :class:`smartrest.templates.Message` objects.
 
     See :func:`smartrest.templates.decode_messages` for the contract and the

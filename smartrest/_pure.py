@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Type
 
 from .errors import (
     EmptyRow,
@@ -43,7 +43,7 @@ _SEP = re.compile(r"[,\n]")
 _NEEDS_QUOTES = re.compile(r'["\n\r\t,]|^[ \t\n\r\x0b\x0c]|[ \t\n\r\x0b\x0c]\Z')
 
 # An error found by the scanner: (class, char index, row, field, reason).
-_Err = Tuple[type, int, int, int, str]
+_Err = Tuple[Type[SmartRestError], int, int, int, str]
 
 # The fast path (_split_simple) rewrites a payload so that plain str.split
 # does all the work.  These control characters stand for structural commas
@@ -343,7 +343,7 @@ def _decode_bytes(
     # Every problem found, as (byte offset, rank, make exception); the one
     # that starts first wins, ties go to the lower rank (the C core checks
     # the row length first, then UTF-8, then the structure).
-    found = []
+    found: List[Tuple[int, int, Callable[[int], SmartRestError]]] = []
     if err is not None:
         cls, index, row, field, reason = err
         found.append((_byte_offset(text, index, is_bytes_view), 2,
@@ -429,7 +429,44 @@ def decode(
 ) -> List[List[str]]:
     """Decode a SmartREST payload into rows of ``str`` fields.
 
-    See :func:`smartrest.decode` for the full contract.
+    Rows end at a LF outside quotes (a CR right before it is dropped), empty
+    lines give no row and the last row may lack its LF.  Fields are split at
+    commas and never trimmed; a field whose first byte is ``"`` is quoted,
+    and inside quotes ``\\"`` and ``""`` both stand for ``"``.
+
+    Args:
+        payload: ``bytes``, ``bytearray``, ``memoryview``, ``mmap`` or any
+            other C-contiguous buffer, or ``str`` (read as its UTF-8).
+        topic: the topic the payload is published on; its length counts
+            toward the packet size.  ``None`` assumes the smallest MQTT
+            header (payloads up to ``limit - 2`` bytes fit).
+        qos: 0, 1 or 2 (QoS 1 and 2 add a 2-byte packet identifier).
+        limit: the largest MQTT PUBLISH packet allowed, header included
+            (:data:`smartrest.LIMIT`, 16184 bytes, by default); ``None``
+            turns the size check off.
+        strict: reject bytes other than backslashes after a closing quote
+            (by default they are appended to the value: ``"ab"cd`` is
+            ``abcd``).
+
+    Returns:
+        One list of fields per row.
+
+    Raises:
+        PayloadTooLarge: the packet would exceed ``limit``; checked before
+            anything else, ``offset`` is the first payload byte past it.
+        UnterminatedQuote: a quoted field is still open at the end
+            (``offset`` is its opening quote).
+        TextAfterQuote: with ``strict``, text follows a closing quote.
+        InvalidUtf8: the payload is not UTF-8 (a ``str`` with a lone
+            surrogate is not either).
+        TypeError: ``payload`` is neither bytes-like nor ``str``, or
+            ``topic`` is not a ``str``.
+        ValueError: ``qos`` is not 0, 1 or 2.
+
+    Every error above but ``TypeError`` and ``ValueError`` is a
+    :class:`smartrest.SmartRestError` with ``offset`` (0-based byte offset in
+    the payload), ``row`` and ``field`` (0-based indexes).  When a payload
+    has several problems, the one that starts first is reported.
     """
     data = _as_bytes(payload)
     check_payload_size(data, topic, qos, limit, _count_rows)
@@ -525,7 +562,21 @@ def _to_utf8(text: str, rows: Sequence[Any], row_base: int) -> bytes:
 
 
 def encode_row(fields: Iterable[Any], *, quote_escape: str = "backslash") -> bytes:
-    """Encode one row (terminated by LF).  See :func:`smartrest.encode_row`."""
+    """Encode one row, terminated by LF.
+
+    Args:
+        fields: the values of the row, as for :func:`encode`.
+        quote_escape: as for :func:`encode`.
+
+    Raises:
+        EmptyRow: the row has no field.
+        InvalidUtf8: a ``str`` holds a lone surrogate, or a bytes value is
+            not UTF-8 (``row`` is 0, ``field`` the value's index).
+        TypeError: ``fields`` is a ``str`` or bytes or not iterable, or a
+            value is of another type than those :func:`encode` accepts.
+        ValueError: ``quote_escape`` is neither ``"backslash"`` nor
+            ``"double"``.
+    """
     double = _check_escape(quote_escape)
     fields = list(fields) if not isinstance(fields, (str, bytes, bytearray)) else fields
     try:
@@ -538,7 +589,30 @@ def encode_row(fields: Iterable[Any], *, quote_escape: str = "backslash") -> byt
 
 
 def encode(rows: Iterable[Iterable[Any]], *, quote_escape: str = "backslash") -> bytes:
-    """Encode rows to one payload.  See :func:`smartrest.encode`."""
+    """Encode rows to one payload, each row terminated by LF.
+
+    A value is quoted when it holds ``"``, a comma, LF, CR or tab, or
+    starts or ends with whitespace; a trailing run of backslashes goes
+    after the closing quote, the one form that reads back exactly.
+
+    Args:
+        rows: an iterable of rows, each an iterable of values: ``str``,
+            ``None`` (empty), ``bool`` (``true``/``false``), ``int``,
+            ``float`` (its ``repr``), :class:`decimal.Decimal`, or UTF-8
+            ``bytes``, ``bytearray`` or ``memoryview``.
+        quote_escape: how a ``"`` inside a quoted value is written:
+            ``"backslash"`` (``\\"``, the default) or ``"double"`` (``""``;
+            a ``"`` right after a backslash is still written ``\\"``).
+
+    Raises:
+        EmptyRow: a row has no field (``row`` says which).
+        InvalidUtf8: a ``str`` holds a lone surrogate, or a bytes value is
+            not UTF-8 (``row`` and ``field`` say which).
+        TypeError: a row is a ``str`` or bytes or not iterable, or a value
+            is of another type.
+        ValueError: ``quote_escape`` is neither ``"backslash"`` nor
+            ``"double"``.
+    """
     double = _check_escape(quote_escape)
     done: List[Any] = []
     parts: List[str] = []
@@ -577,7 +651,20 @@ def _first_problem(fields: Sequence[Any], row: int) -> None:
 class Decoder:
     """Incremental decoder for a stream of SmartREST rows.
 
-    See :class:`smartrest.Decoder`.
+    Bytes go in with :meth:`feed` in chunks of any size, split anywhere
+    (inside a field, a quote, a CRLF or a UTF-8 character); each call
+    returns the rows it completes, and :meth:`close` returns the last row if
+    it lacks its LF.  The rows are those :func:`smartrest.decode` gives for
+    the whole stream; error offsets count from the start of the stream.
+
+    Args:
+        limit: the longest row allowed, in bytes, so that memory stays
+            bounded; ``None`` allows any length.  Defaults to
+            :data:`smartrest.LIMIT`.
+        strict: as for :func:`smartrest.decode`.
+
+    Raises:
+        ValueError: ``limit`` is less than 1.
     """
 
     def __init__(self, *, limit: Optional[int] = LIMIT, strict: bool = False) -> None:
@@ -591,7 +678,20 @@ class Decoder:
         self._closed = False
 
     def feed(self, data: Any) -> List[List[str]]:
-        """Add bytes to the stream; return the rows completed by them."""
+        """Add bytes to the stream; return the rows they complete.
+
+        Args:
+            data: bytes-like or ``str``, as a payload of
+                :func:`smartrest.decode`.
+
+        Raises:
+            RowTooLarge: the unfinished row grows past ``limit`` bytes
+                (``offset`` is the first byte past it).
+            TextAfterQuote, InvalidUtf8: a completed row is malformed, as
+                for :func:`smartrest.decode` (offsets in the stream).
+            TypeError: ``data`` is neither bytes-like nor ``str``.
+            ValueError: the decoder was closed.
+        """
         if self._closed:
             raise ValueError("feed() after close()")
         chunk = _as_bytes(data)
@@ -634,8 +734,11 @@ class Decoder:
     def close(self) -> List[List[str]]:
         """End the stream; return the last row if it lacks its LF.
 
+        Closing again returns ``[]``.
+
         Raises:
             UnterminatedQuote: the stream ends inside a quoted field.
+            TextAfterQuote, InvalidUtf8: the last row is malformed.
         """
         if self._closed:
             return []

@@ -41,12 +41,15 @@ class SmartRestError(ValueError):
         row: 0-based index of the row the problem is in, or ``None``.
         field: 0-based index of the field in that row, or ``None``.
         reason: the bare description, without the position.
+        payload_index: for :func:`smartrest.decode_batch`, the 0-based index
+            of the payload the error is about; ``None`` otherwise.
     """
 
     offset: Optional[int]
     row: Optional[int]
     field: Optional[int]
     reason: str
+    payload_index: Optional[int] = None
 
     def __init__(
         self,
@@ -74,7 +77,8 @@ class SmartRestError(ValueError):
             text += f" ({', '.join(where)})"
         return text
 
-    def __reduce__(self):  # keep attributes through pickling (multiprocessing)
+    # Keep the attributes through pickling (multiprocessing).
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
         return (type(self), (self.reason, self.offset, self.row, self.field))
 
 

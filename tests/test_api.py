@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import pydoc
 import subprocess
 import sys
 
@@ -128,3 +129,36 @@ def test_raised_errors_pickle():
     assert type(copy) is smartrest.UnterminatedQuote
     assert (copy.offset, copy.row, copy.field) == (4, 1, 1)
     assert str(copy) == str(info.value)
+
+
+DOCUMENTED = ["decode", "encode", "encode_row", "Decoder", "tokenize", "decode_batch"]
+
+
+@pytest.mark.parametrize("name", DOCUMENTED)
+def test_contract_in_help(name):
+    # The contract is written once, in the reference implementation; the C
+    # module shares it, so help() shows it whichever implementation runs.
+    text = pydoc.render_doc(getattr(smartrest, name))
+    assert "Raises:" in text
+    assert "See :func:" not in text and "See :class:" not in text
+
+
+def test_implementations_share_docs():
+    c = pytest.importorskip("smartrest._codec")
+    from smartrest import _columnar, _pure
+    pairs = [
+        (c.decode, _pure.decode), (c.encode, _pure.encode),
+        (c.encode_row, _pure.encode_row), (c.Decoder, _pure.Decoder),
+        (c.Decoder.feed, _pure.Decoder.feed), (c.Decoder.close, _pure.Decoder.close),
+        (c.tokenize, _columnar.tokenize), (c.decode_batch, _columnar.decode_batch),
+    ]
+    for ours, reference in pairs:
+        assert ours.__doc__ == reference.__doc__, reference.__qualname__
+
+
+def test_decode_batch_payload_index():
+    assert errors.SmartRestError("x").payload_index is None
+    with pytest.raises(smartrest.SmartRestError) as info:
+        smartrest.decode_batch([b"1\n", b'"a', b"x" * 20000])
+    assert type(info.value) is smartrest.UnterminatedQuote
+    assert info.value.payload_index == 1
