@@ -841,7 +841,10 @@ def decode_batch(payloads, *, topic=None, qos=0, limit=LIMIT, strict=False):
             stop = exc
             break
     cdef Py_ssize_t count = len(bufs), scan = count, j
-    cdef FieldBuf *fbs = <FieldBuf *>calloc(count if count else 1, sizeof(FieldBuf))
+    # One field array for the whole batch: payload j owns fields
+    # first[j] .. first[j + 1] - 1.
+    cdef FieldBuf fb
+    cdef size_t *first = <size_t *>calloc(count + 1, sizeof(size_t))
     cdef sr_tokenizer *toks = <sr_tokenizer *>calloc(count if count else 1, sizeof(sr_tokenizer))
     cdef int *rcs = <int *>calloc(count if count else 1, sizeof(int))
     cdef const unsigned char **ptrs = <const unsigned char **>calloc(count if count else 1, sizeof(void *))
@@ -857,8 +860,10 @@ def decode_batch(payloads, *, topic=None, qos=0, limit=LIMIT, strict=False):
     rb.n = rb.cap = 0
     scratch.data = NULL
     scratch.cap = 0
+    fb.f = NULL
+    fb.n = fb.cap = 0
     try:
-        if fbs == NULL or toks == NULL or rcs == NULL or ptrs == NULL or lens == NULL:
+        if first == NULL or toks == NULL or rcs == NULL or ptrs == NULL or lens == NULL:
             raise MemoryError()
         for j in range(count):
             b = bufs[j]
@@ -874,7 +879,9 @@ def decode_batch(payloads, *, topic=None, qos=0, limit=LIMIT, strict=False):
             sr_init(&toks[j], 1 if strict else 0, 0)
         with nogil:
             for j in range(scan):
-                rcs[j] = _index_all(&toks[j], ptrs[j], lens[j], &fbs[j])
+                first[j] = fb.n
+                rcs[j] = _index_all(&toks[j], ptrs[j], lens[j], &fb)
+                first[j + 1] = fb.n
                 if rcs[j] != SR_DONE:
                     break
         for j in range(scan):
@@ -885,11 +892,11 @@ def decode_batch(payloads, *, topic=None, qos=0, limit=LIMIT, strict=False):
                 exc.payload_index = j
                 raise exc
             rows = []
-            for i in range(fbs[j].n):
-                o = _make_str(ptrs[j] + fbs[j].f[i].start, fbs[j].f[i].len, fbs[j].f[i].flags,
+            for i in range(first[j], first[j + 1]):
+                o = _make_str(ptrs[j] + fb.f[i].start, fb.f[i].len, fb.f[i].flags,
                               &scratch, ptrs[j] + lens[j], rb.n)
                 _rb_push(&rb, o)
-                if fbs[j].f[i].flags & SR_F_ROW_END:
+                if fb.f[i].flags & SR_F_ROW_END:
                     o = _rb_take(&rb)
                     try:
                         PyList_Append(rows, o)
@@ -902,10 +909,8 @@ def decode_batch(payloads, *, topic=None, qos=0, limit=LIMIT, strict=False):
     finally:
         _rb_free(&rb)
         free(scratch.data)
-        if fbs != NULL:
-            for j in range(count):
-                free(fbs[j].f)
-        free(fbs)
+        free(fb.f)
+        free(first)
         free(toks)
         free(rcs)
         free(ptrs)

@@ -652,6 +652,18 @@ def contenders(task: str) -> Tuple[Contender, ...]:
 # ---------------------------------------------------------------------- timing
 
 
+def _round(call: Callable[[], Any], min_time: float) -> float:
+    """Mean time of one ``call()`` over calls lasting at least ``min_time``."""
+    loops = 0
+    start = time.perf_counter()
+    while True:
+        call()
+        loops += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            return elapsed / loops
+
+
 def measure(call: Callable[[], Any], *, repeat: int, min_time: float) -> float:
     """Best time in seconds of one ``call()``.
 
@@ -659,21 +671,25 @@ def measure(call: Callable[[], Any], *, repeat: int, min_time: float) -> float:
     keeps the mean; the best round wins (the least disturbed one).  The
     garbage collector is off while timing, as in :mod:`timeit`.
     """
-    best = math.inf
+    return measure_all([call], repeat=repeat, min_time=min_time)[0]
+
+
+def measure_all(calls: Sequence[Callable[[], Any]], *, repeat: int,
+                min_time: float) -> List[float]:
+    """Best time of each call, the rounds of all calls interleaved.
+
+    Round r of every contender runs before round r + 1 of any, so a burst
+    of load from elsewhere on a shared machine hits all contenders alike
+    and the ratios between them stay fair.
+    """
+    best = [math.inf] * len(calls)
     gc.collect()
     enabled = gc.isenabled()
     gc.disable()
     try:
         for _ in range(repeat):
-            loops = 0
-            start = time.perf_counter()
-            while True:
-                call()
-                loops += 1
-                elapsed = time.perf_counter() - start
-                if elapsed >= min_time:
-                    break
-            best = min(best, elapsed / loops)
+            for i, call in enumerate(calls):
+                best[i] = min(best[i], _round(call, min_time))
     finally:
         if enabled:
             gc.enable()
@@ -751,27 +767,30 @@ def _selected(task: Task, corpus: str, size: str, settings: Settings) -> List[Co
             and (settings.contenders is None or k.key in settings.contenders)]
 
 
-def _run_one(task: Task, k: Contender, c: Corpus, expected: Any, settings: Settings) -> Result:
+def _prepare(task: Task, k: Contender, c: Corpus, expected: Any
+             ) -> Tuple[Result, Optional[Callable[[], Any]]]:
+    """The contender's result record and its timed call (None if it cannot run)."""
     result = Result(task.name, c.name, c.size, k.key, k.label, "ok", bytes=c.nbytes,
                     rows=len(c.rows), exact_claimed=k.exact, footnote=k.footnote)
     reason = k.missing()
     if reason is not None:
         result.status, result.reason = "skipped", reason
-        return result
+        return result, None
     try:
         call = k.make(c)
         result.correct = k.output(call()) == expected  # also the warm-up call
-        result.seconds = measure(call, repeat=settings.repeat, min_time=settings.min_time)
     except Exception as exc:  # a contender that breaks must not end the run
         result.status, result.reason = "error", f"{type(exc).__name__}: {exc}"
-        return result
-    result.mb_per_s = c.nbytes / result.seconds / 1e6
-    result.rows_per_s = len(c.rows) / result.seconds
-    return result
+        return result, None
+    return result, call
 
 
 def benchmark(settings: Settings, progress: Progress) -> Tuple[List[Corpus], List[Result]]:
-    """Run every selected task, corpus, size and contender."""
+    """Run every selected task, corpus, size and contender.
+
+    The contenders of one task, corpus and size are timed with their rounds
+    interleaved (:func:`measure_all`).
+    """
     plan = _plan(settings)
     corpora: Dict[Tuple[str, str], Corpus] = {}
     progress.total = max(sum(len(_selected(*step, settings)) for step in plan), 1)
@@ -783,10 +802,26 @@ def benchmark(settings: Settings, progress: Progress) -> Tuple[List[Corpus], Lis
         c = corpora[name, size]
         expected = task.expected(c)
         group = []
+        timed = []
         for k in _selected(task, name, size, settings):
             progress.show(f"{task.name} {name} {size}: {k.label}")
-            group.append(_run_one(task, k, c, expected, settings))
+            result, call = _prepare(task, k, c, expected)
+            group.append(result)
+            if call is not None:
+                timed.append((result, call))
             progress.advance()
+        progress.show(f"{task.name} {name} {size}: timing {len(timed)} contenders")
+        try:
+            seconds = measure_all([call for _, call in timed], repeat=settings.repeat,
+                                  min_time=settings.min_time)
+        except Exception as exc:  # pragma: no cover - the warm-up call succeeded
+            for result, _ in timed:
+                result.status, result.reason = "error", f"{type(exc).__name__}: {exc}"
+            seconds = []
+        for (result, _), sec in zip(timed, seconds):
+            result.seconds = sec
+            result.mb_per_s = c.nbytes / sec / 1e6
+            result.rows_per_s = len(c.rows) / sec
         base = next((r.seconds for r in group if r.contender == task.baseline), None)
         for r in group:
             if base is not None and r.seconds is not None:
@@ -890,7 +925,7 @@ def format_report(info: Dict[str, Any], corpora: Sequence[Corpus],
         f"{'in use' if info['c_extension'] else 'off (' + info['c_extension_note'] + ')'}; "
         f"numpy {info['numpy'] or '-'}, "
         f"pyarrow {info['pyarrow'] or '-'}",
-        f"Timing: best of {settings.repeat} rounds of at least {settings.min_time:g} s each, "
+        f"Timing: best of {settings.repeat} interleaved rounds of at least {settings.min_time:g} s each, "
         "GC off.",
         "MB/s counts payload bytes (MB = 10^6 bytes), rows/s the rows of the exact decode; "
         "vs: speed ratio to the baseline, above 1 is faster.",
