@@ -213,17 +213,20 @@ cdef struct RowBuilder:
     size_t cap
 
 
-cdef int _rb_push(RowBuilder *rb, PyObject *o) except -1:
-    cdef size_t cap
-    cdef PyObject **items
+cdef int _rb_grow(RowBuilder *rb, PyObject *o) except -1:
+    cdef size_t cap = rb.cap * 2 if rb.cap else 32
+    cdef PyObject **items = <PyObject **>realloc(rb.items, cap * sizeof(PyObject *))
+    if items == NULL:
+        Py_DECREF(<object>o)
+        raise MemoryError()
+    rb.items = items
+    rb.cap = cap
+    return 0
+
+
+cdef inline int _rb_push(RowBuilder *rb, PyObject *o) except -1:
     if rb.n == rb.cap:
-        cap = rb.cap * 2 if rb.cap else 32
-        items = <PyObject **>realloc(rb.items, cap * sizeof(PyObject *))
-        if items == NULL:
-            Py_DECREF(<object>o)
-            raise MemoryError()
-        rb.items = items
-        rb.cap = cap
+        _rb_grow(rb, o)
     rb.items[rb.n] = o
     rb.n += 1
     return 0
