@@ -552,13 +552,17 @@ def _to_utf8(text: str, rows: Sequence[Any], row_base: int) -> bytes:
     for r, fields in enumerate(rows):
         for f, value in enumerate(fields):
             if isinstance(value, str):
-                try:
-                    value.encode("utf-8")
-                except UnicodeEncodeError as exc:
-                    raise InvalidUtf8(
-                        f"value holds a lone surrogate at character {exc.start}",
-                        None, row_base + r, f) from None
+                _check_utf8(value, row_base + r, f)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _check_utf8(value: str, row: int, field: int) -> None:
+    """Raise InvalidUtf8 if ``value`` holds a lone surrogate."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidUtf8(f"value holds a lone surrogate at character {exc.start}",
+                          None, row, field) from None
 
 
 def encode_row(fields: Iterable[Any], *, quote_escape: str = "backslash") -> bytes:
@@ -635,12 +639,7 @@ def _first_problem(fields: Sequence[Any], row: int) -> None:
     """Raise the error of the first value of a row that cannot be encoded."""
     for f, value in enumerate(fields):
         if isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise InvalidUtf8(
-                    f"value holds a lone surrogate at character {exc.start}",
-                    None, row, f) from None
+            _check_utf8(value, row, f)
         else:
             _value_text(value, row, f)
 
