@@ -99,7 +99,6 @@ cdef enum:
     CACHE_LEADING_FIELDS = 3
     FIELDS_PER_CALL = 512
 
-cdef PyObject *_cache[CACHE_SIZE]
 
 
 cdef inline PyObject *_new_ascii(const unsigned char *p, size_t n) except NULL:
@@ -122,8 +121,14 @@ cdef inline uint64_t _load_masked(const unsigned char *p, size_t n, const unsign
     return w
 
 
-cdef uint64_t _cache_key[CACHE_SIZE][4]
-cdef size_t _cache_len[CACHE_SIZE]
+cdef struct CacheEntry:
+    # One slot: the string and its key (length and up to 32 bytes), kept
+    # together so that a lookup touches one or two cache lines.
+    PyObject *obj
+    uint64_t len
+    uint64_t key[4]
+
+cdef CacheEntry _cache[CACHE_SIZE]
 
 
 cdef inline PyObject *_cached(const unsigned char *p, size_t n, unsigned flags,
@@ -149,10 +154,10 @@ cdef inline PyObject *_cached(const unsigned char *p, size_t n, unsigned flags,
     h = ((w0 ^ n) * <uint64_t>0x9E3779B97F4A7C15) ^ (w1 * <uint64_t>0xC2B2AE3D27D4EB4F) \
         ^ (w2 * <uint64_t>0x165667B19E3779F9) ^ (w3 * <uint64_t>0x27D4EB2F165667C5)
     slot = <size_t>((h ^ (h >> 29)) * <uint64_t>0xBF58476D1CE4E5B9 >> 53) & (CACHE_SIZE - 1)
-    s = _cache[slot]
-    if (s != NULL and _cache_len[slot] == n and _cache_key[slot][0] == w0
-            and _cache_key[slot][1] == w1 and _cache_key[slot][2] == w2
-            and _cache_key[slot][3] == w3):
+    cdef CacheEntry *e = &_cache[slot]
+    s = e.obj
+    if (s != NULL and e.len == n and e.key[0] == w0 and e.key[1] == w1
+            and e.key[2] == w2 and e.key[3] == w3):
         Py_INCREF(<object>s)
         return s
     if flags & SR_F_HIGH:
@@ -161,14 +166,14 @@ cdef inline PyObject *_cached(const unsigned char *p, size_t n, unsigned flags,
             raise MemoryError()
     else:
         s = _new_ascii(p, n)
-    Py_XDECREF(_cache[slot])
+    Py_XDECREF(e.obj)
     Py_INCREF(<object>s)
-    _cache[slot] = s
-    _cache_len[slot] = n
-    _cache_key[slot][0] = w0
-    _cache_key[slot][1] = w1
-    _cache_key[slot][2] = w2
-    _cache_key[slot][3] = w3
+    e.obj = s
+    e.len = n
+    e.key[0] = w0
+    e.key[1] = w1
+    e.key[2] = w2
+    e.key[3] = w3
     return s
 
 
