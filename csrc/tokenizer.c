@@ -128,12 +128,11 @@ static inline int emit(sr_tokenizer *t, const unsigned char *buf, size_t end, si
 }
 
 /* End of a row (its last field was emitted, which checked its length). */
-static int end_row(sr_tokenizer *t)
+static void end_row(sr_tokenizer *t)
 {
     t->row++;
     t->field = 0;
     t->state = SR_S_ROW_START;
-    return SR_DONE;
 }
 
 int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final,
@@ -269,11 +268,11 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
                     SAVE();
                     return SR_DONE;
                 }
-                if ((rc = emit(t, buf, len, len, SR_F_ROW_END, &out[n])) != SR_DONE ||
-                    (rc = end_row(t)) != SR_DONE) {
+                if ((rc = emit(t, buf, len, len, SR_F_ROW_END, &out[n])) != SR_DONE) {
                     SAVE();
                     return rc;
                 }
+                end_row(t);
                 n++;
                 SAVE();
                 return SR_DONE;
@@ -291,11 +290,11 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
                 size_t end = p;
                 if (end > floor && buf[end - 1] == '\r')
                     end--;
-                if ((rc = emit(t, buf, end, p, SR_F_ROW_END, &out[n])) != SR_DONE ||
-                    (rc = end_row(t)) != SR_DONE) {
+                if ((rc = emit(t, buf, end, p, SR_F_ROW_END, &out[n])) != SR_DONE) {
                     SAVE();
                     return rc;
                 }
+                end_row(t);
                 n++;
                 p++;
             }
