@@ -9,7 +9,6 @@ import types
 
 import pytest
 
-import smartrest
 from smartrest import _packing, _pure
 
 REQUIRE_EXTENSION = os.environ.get("SMARTREST_REQUIRE_EXTENSION", "") not in ("", "0")

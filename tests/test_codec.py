@@ -25,31 +25,7 @@ from smartrest import (
     packet_size,
 )
 
-
-def error_of(call, *args, **kwargs):
-    """The SmartRestError that ``call`` raises (fails the test if none)."""
-    with pytest.raises(SmartRestError) as info:
-        call(*args, **kwargs)
-    return info.value
-
-
-def assert_error(err, cls, offset, row, field=None):
-    assert type(err) is cls, f"{type(err).__name__}: {err}"
-    assert (err.offset, err.row, err.field) == (offset, row, field), str(err)
-
-
-def stream(impl, chunks, **options):
-    """Feed ``chunks`` to a Decoder and close it; return all rows."""
-    decoder = impl.Decoder(**options)
-    rows = []
-    for chunk in chunks:
-        rows += decoder.feed(chunk)
-    rows += decoder.close()
-    return rows
-
-
-def bytewise(data):
-    return [data[i:i + 1] for i in range(len(data))]
+from codec_helpers import assert_error, bytewise, error_of, stream
 
 
 # ------------------------------------------------------- 1. payload and rows

@@ -12,31 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smartrest.errors import SmartRestError
+from codec_helpers import outcome, split, stream, stream_outcome
 
 PIECES = [b",", b"\n", b"\r\n", b"\n\n", b"\r", b"a", b"bc", b"defgh", b" ", b"\xc3\xa9",
           b"200", b"c8y_Temperature", b"25.3", b'"', b'""', b'\\"', b"\\", b"\xff"]
-
-
-def outcome(fn, data, **kw):
-    try:
-        return ("ok", fn(data, **kw))
-    except SmartRestError as exc:
-        return (type(exc).__name__, exc.offset, exc.row, exc.field)
-
-
-def streamed(impl, data, cuts, **kw):
-    dec = impl.Decoder(**kw)
-    rows = []
-    try:
-        last = 0
-        for cut in sorted(cuts) + [len(data)]:
-            rows += dec.feed(data[last:cut])
-            last = cut
-        rows += dec.close()
-    except SmartRestError as exc:
-        return (type(exc).__name__, exc.offset, exc.row, exc.field)
-    return ("ok", rows)
 
 
 payloads = st.lists(st.sampled_from(PIECES), min_size=40, max_size=200).map(b"".join)
@@ -54,8 +33,9 @@ def test_block_path_matches_reference(c_impl, py_impl, data, strict):
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payloads, st.lists(st.integers(0, 200), max_size=4), st.sampled_from([None, 30, 70]))
 def test_block_path_streamed_matches_reference(c_impl, py_impl, data, cuts, limit):
-    cuts = [c for c in cuts if c <= len(data)]
-    assert streamed(c_impl, data, cuts, limit=limit) == streamed(py_impl, data, cuts, limit=limit)
+    chunks = split(data, cuts)
+    assert stream_outcome(c_impl, chunks, limit=limit) == \
+        stream_outcome(py_impl, chunks, limit=limit)
 
 
 def test_row_ending_a_block_exactly_at_the_end_of_a_feed(impl):
@@ -63,9 +43,7 @@ def test_row_ending_a_block_exactly_at_the_end_of_a_feed(impl):
     # final (empty) field is only known at close().
     data = b"bc  a\xc3\xa9c8y_Temperaturedefgh200\xc3\xa9200,,bc25.325.3\r\n\nbc\r25.3\r 200,,"
     assert len(data) == 64
-    dec = impl.Decoder(limit=None)
-    rows = dec.feed(data) + dec.close()
-    assert rows == [["bc  aéc8y_Temperaturedefgh200é200", "", "bc25.325.3"],
+    assert stream(impl, [data], limit=None) == [["bc  aéc8y_Temperaturedefgh200é200", "", "bc25.325.3"],
                     ["bc\r25.3\r 200", "", ""]]
 
 

@@ -20,29 +20,11 @@ from smartrest.errors import (
     InvalidUtf8,
     PayloadTooLarge,
     RowTooLarge,
-    SmartRestError,
     TextAfterQuote,
     UnterminatedQuote,
 )
 
-
-def error_of(fn, *args, **kwargs):
-    with pytest.raises(SmartRestError) as info:
-        fn(*args, **kwargs)
-    e = info.value
-    return type(e), e.offset, e.row, e.field
-
-
-def stream(impl, chunks, **kwargs):
-    decoder = impl.Decoder(**kwargs)
-    rows = []
-    for chunk in chunks:
-        rows += decoder.feed(chunk)
-    return rows + decoder.close()
-
-
-def bytewise(payload):
-    return [payload[i:i + 1] for i in range(len(payload))]
+from codec_helpers import bytewise, error_where, stream
 
 
 def plain_rows(payload: bytes):
@@ -63,8 +45,8 @@ def plain_rows(payload: bytes):
 def test_16184_commas_is_too_large_without_topic(impl):
     # Without a topic the 2-byte minimum header leaves 16182 payload bytes.
     payload = b"," * 16184
-    assert error_of(impl.decode, payload) == (PayloadTooLarge, 16182, 0, None)
-    assert error_of(impl.decode, b"," * 16183) == (PayloadTooLarge, 16182, 0, None)
+    assert error_where(impl.decode, payload) == (PayloadTooLarge, 16182, 0, None)
+    assert error_where(impl.decode, b"," * 16183) == (PayloadTooLarge, 16182, 0, None)
 
 
 def test_16184_commas_without_limit(impl):
@@ -82,8 +64,8 @@ def test_16184_commas_in_a_stream(impl):
     # A row of exactly the limit is fine; one byte more is not.
     assert stream(impl, [b"," * 16184]) == [[""] * 16185]
     assert stream(impl, [b"," * 16184 + b"\n"]) == [[""] * 16185]
-    assert error_of(stream, impl, [b"," * 16185]) == (RowTooLarge, LIMIT, 0, None)
-    assert error_of(stream, impl, [b"x\n" + b"," * 16185 + b"\n"]) == (
+    assert error_where(stream, impl, [b"," * 16185]) == (RowTooLarge, LIMIT, 0, None)
+    assert error_where(stream, impl, [b"x\n" + b"," * 16185 + b"\n"]) == (
         RowTooLarge, 2 + LIMIT, 1, None)
 
 
@@ -140,7 +122,7 @@ def test_endless_row_is_rejected_at_the_limit(impl, quoted):
 def test_endless_row_in_one_50mb_chunk(impl):
     payload = b"x" * (50 * 1024 * 1024)
     decoder = impl.Decoder()
-    assert error_of(decoder.feed, payload) == (RowTooLarge, LIMIT, 0, None)
+    assert error_where(decoder.feed, payload) == (RowTooLarge, LIMIT, 0, None)
     del payload
 
 
@@ -204,9 +186,9 @@ def test_unterminated_quote_at_every_position(impl, truncate):
         if i in starts:
             row, field = starts[i]
             expected = (UnterminatedQuote, i, row, field)
-            assert error_of(impl.decode, payload) == expected, payload
-            assert error_of(stream, impl, [payload]) == expected, payload
-            assert error_of(stream, impl, bytewise(payload)) == expected, payload
+            assert error_where(impl.decode, payload) == expected, payload
+            assert error_where(stream, impl, [payload]) == expected, payload
+            assert error_where(stream, impl, bytewise(payload)) == expected, payload
         else:
             # A quote that does not open a field is an ordinary character.
             rows = plain_rows(payload)
@@ -244,10 +226,10 @@ def test_unterminated_quote_returns_an_error(impl):
 
 def test_unterminated_quote_after_complete_quoted_fields(impl):
     payload = b'"a""b","c\\"d"\n"e,' + b"f\n" * 100
-    assert error_of(impl.decode, payload) == (UnterminatedQuote, 14, 1, 0)
-    assert error_of(impl.decode, b'"x\\"') == (UnterminatedQuote, 0, 0, 0)
-    assert error_of(impl.decode, b'"x\\') == (UnterminatedQuote, 0, 0, 0)
-    assert error_of(impl.decode, b'a,"') == (UnterminatedQuote, 2, 0, 1)
+    assert error_where(impl.decode, payload) == (UnterminatedQuote, 14, 1, 0)
+    assert error_where(impl.decode, b'"x\\"') == (UnterminatedQuote, 0, 0, 0)
+    assert error_where(impl.decode, b'"x\\') == (UnterminatedQuote, 0, 0, 0)
+    assert error_where(impl.decode, b'a,"') == (UnterminatedQuote, 2, 0, 1)
 
 
 # ------------------------------------------------------------ NUL bytes
@@ -298,16 +280,16 @@ UTF8_CASES = [
 @pytest.mark.parametrize("payload, offset, row, field", UTF8_CASES)
 def test_invalid_utf8(impl, payload, offset, row, field):
     expected = (InvalidUtf8, offset, row, field)
-    assert error_of(impl.decode, payload) == expected
-    assert error_of(stream, impl, [payload]) == expected
-    assert error_of(stream, impl, bytewise(payload)) == expected
+    assert error_where(impl.decode, payload) == expected
+    assert error_where(stream, impl, [payload]) == expected
+    assert error_where(stream, impl, bytewise(payload)) == expected
 
 
 def test_lone_surrogate_in_str_payload(impl):
     # A str payload is taken as UTF-8 (surrogates pass through): the
     # encoded surrogate is invalid at its byte offset.
-    assert error_of(impl.decode, "a,\ud800") == (InvalidUtf8, 2, 0, 1)
-    assert error_of(impl.decode, "\u00e9\n\udfff") == (InvalidUtf8, 3, 1, 0)
+    assert error_where(impl.decode, "a,\ud800") == (InvalidUtf8, 2, 0, 1)
+    assert error_where(impl.decode, "\u00e9\n\udfff") == (InvalidUtf8, 3, 1, 0)
 
 
 def test_valid_utf8_edges(impl):
@@ -317,9 +299,9 @@ def test_valid_utf8_edges(impl):
 
 
 def test_encode_rejects_lone_surrogates_and_bad_bytes(impl):
-    assert error_of(impl.encode, [["ok"], ["a", "b\ud800"]]) == (InvalidUtf8, None, 1, 1)
-    assert error_of(impl.encode, [["a", b"\xff"]]) == (InvalidUtf8, None, 0, 1)
-    assert error_of(impl.encode, [[b"\xed\xa0\x80"]]) == (InvalidUtf8, None, 0, 0)
+    assert error_where(impl.encode, [["ok"], ["a", "b\ud800"]]) == (InvalidUtf8, None, 1, 1)
+    assert error_where(impl.encode, [["a", b"\xff"]]) == (InvalidUtf8, None, 0, 1)
+    assert error_where(impl.encode, [[b"\xed\xa0\x80"]]) == (InvalidUtf8, None, 0, 0)
 
 
 # ------------------------------------------------------------ lone CR
@@ -346,7 +328,7 @@ def test_lone_cr_is_data(impl, payload, rows):
 
 
 def test_lone_cr_after_quote_is_strict_error(impl):
-    assert error_of(impl.decode, b'"x"\r', strict=True) == (TextAfterQuote, 3, 0, 0)
+    assert error_where(impl.decode, b'"x"\r', strict=True) == (TextAfterQuote, 3, 0, 0)
     assert impl.decode(b'"x"\r\n', strict=True) == [["x"]]
 
 
@@ -364,9 +346,9 @@ def test_backslash_quote_repeated(impl):
     # \" then " : the second quote closes the field, the rest is appended.
     assert impl.decode(b'"' + b'\\""' * n + b'"') == [['"' + '\\""' * (n - 1) + '"']]
     # Never closed: the last \" is an escape, not the closing quote.
-    assert error_of(impl.decode, b'"' + b'\\"' * n) == (UnterminatedQuote, 0, 0, 0)
-    assert error_of(impl.decode, b'"' + b'\\"' * n + b"\\") == (UnterminatedQuote, 0, 0, 0)
-    assert error_of(impl.decode, b'x\n"' + b'\\"' * n + b"\n") == (UnterminatedQuote, 2, 1, 0)
+    assert error_where(impl.decode, b'"' + b'\\"' * n) == (UnterminatedQuote, 0, 0, 0)
+    assert error_where(impl.decode, b'"' + b'\\"' * n + b"\\") == (UnterminatedQuote, 0, 0, 0)
+    assert error_where(impl.decode, b'x\n"' + b'\\"' * n + b"\n") == (UnterminatedQuote, 2, 1, 0)
     # In a stream, one byte at a time.
     assert stream(impl, bytewise(b'"' + b'\\"' * n + b'",x\n')) == [['"' * n, "x"]]
     # Written back either way.
@@ -378,9 +360,9 @@ def test_backslash_quote_repeated(impl):
 
 def test_backslash_quote_repeated_over_the_limit(impl):
     payload = b'"' + b'\\"' * 9000 + b'"'
-    assert error_of(impl.decode, payload) == (PayloadTooLarge, LIMIT - 2, 0, None)
+    assert error_where(impl.decode, payload) == (PayloadTooLarge, LIMIT - 2, 0, None)
     assert impl.decode(payload, limit=None) == [['"' * 9000]]
-    assert error_of(stream, impl, [payload]) == (RowTooLarge, LIMIT, 0, None)
+    assert error_where(stream, impl, [payload]) == (RowTooLarge, LIMIT, 0, None)
 
 
 # ------------------------------------------------------------ oversize payloads
@@ -403,13 +385,13 @@ def test_oversize_payload(impl, topic, qos, room):
         assert packet_size(topic, room, qos) <= LIMIT < packet_size(topic, room + 1, qos)
     fits = b"y" * room
     assert impl.decode(fits, topic=topic, qos=qos) == [["y" * room]]
-    assert error_of(impl.decode, fits + b"y", topic=topic, qos=qos) == (
+    assert error_where(impl.decode, fits + b"y", topic=topic, qos=qos) == (
         PayloadTooLarge, room, 0, None)
     # The row named is the one the first byte past the limit falls in.
-    assert error_of(impl.decode, ROWS_200, topic=topic, qos=qos) == (
+    assert error_where(impl.decode, ROWS_200, topic=topic, qos=qos) == (
         PayloadTooLarge, room, room // 100, None)
     # Oversize but also malformed: the size is checked first.
-    assert error_of(impl.decode, b"\xff" + ROWS_200, topic=topic, qos=qos)[0] is PayloadTooLarge
+    assert error_where(impl.decode, b"\xff" + ROWS_200, topic=topic, qos=qos)[0] is PayloadTooLarge
 
 
 def test_oversize_payload_without_limit(impl):
@@ -419,9 +401,9 @@ def test_oversize_payload_without_limit(impl):
 
 
 def test_oversize_with_custom_limit(impl):
-    assert error_of(impl.decode, b"abcdef", limit=7) == (PayloadTooLarge, 5, 0, None)
+    assert error_where(impl.decode, b"abcdef", limit=7) == (PayloadTooLarge, 5, 0, None)
     assert impl.decode(b"abcde", limit=7) == [["abcde"]]
-    assert error_of(impl.decode, b"a\nbcdef", topic="t", qos=0, limit=10) == (
+    assert error_where(impl.decode, b"a\nbcdef", topic="t", qos=0, limit=10) == (
         PayloadTooLarge, 5, 1, None)
 
 
@@ -487,8 +469,8 @@ def test_encode_rejects_non_iterable_rows_and_empty_rows(impl):
         impl.encode([5])
     with pytest.raises(TypeError):
         impl.encode(None)
-    assert error_of(impl.encode, [["a"], []]) == (EmptyRow, None, 1, None)
-    assert error_of(impl.encode_row, []) == (EmptyRow, None, 0, None)
+    assert error_where(impl.encode, [["a"], []]) == (EmptyRow, None, 1, None)
+    assert error_where(impl.encode_row, []) == (EmptyRow, None, 0, None)
 
 
 # ------------------------------------------------------------ runs of empty lines

@@ -10,7 +10,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from smartrest import TRIM_MARKER, RowTooLarge, SmartRestError, packet_size
+from smartrest import TRIM_MARKER, RowTooLarge, packet_size
+
+from codec_helpers import outcome, split, stream_outcome
 
 # The fixtures hold no state, so sharing them between examples is safe.
 PROPERTY = settings(
@@ -35,38 +37,6 @@ PIECES = [
 ]
 rich_bytes = st.lists(st.sampled_from(PIECES), max_size=40).map(b"".join)
 payloads = st.binary(max_size=120) | rich_bytes
-
-
-def outcome(call, *args, **kwargs):
-    """The result of ``call``, or the class and position of its error."""
-    try:
-        return call(*args, **kwargs)
-    except SmartRestError as err:
-        return (type(err), err.offset, err.row, err.field)
-
-
-def stream_outcome(impl, chunks, **options):
-    """Rows from feeding ``chunks`` to a Decoder and closing it, or the error
-    (rows returned before the error are left out, as decode returns none)."""
-    decoder = impl.Decoder(**options)
-    rows = []
-    try:
-        for chunk in chunks:
-            rows += decoder.feed(chunk)
-        rows += decoder.close()
-    except SmartRestError as err:
-        return (type(err), err.offset, err.row, err.field)
-    return rows
-
-
-def split(data, cuts):
-    points = sorted({c % (len(data) + 1) for c in cuts})
-    pieces, last = [], 0
-    for point in points:
-        pieces.append(data[last:point])
-        last = point
-    pieces.append(data[last:])
-    return pieces
 
 
 # ------------------------------------------------------------- round trips
