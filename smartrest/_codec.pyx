@@ -9,10 +9,11 @@ implementation at the end of this module.
 """
 
 from cpython.ref cimport PyObject, Py_INCREF, Py_DECREF, Py_XDECREF
-from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE
+from cpython.buffer cimport (PyObject_GetBuffer, PyBuffer_Release, PyBuffer_FillInfo,
+                             PyBUF_SIMPLE)
 from libc.stdint cimport uint64_t, int64_t
 from libc.stdlib cimport malloc, calloc, realloc, free
-from libc.string cimport memcpy, memcmp, memmove
+from libc.string cimport memcpy, memcmp, memmove, memset
 
 from smartrest._limits import LIMIT, check_payload_size, packet_size
 from smartrest._pure import _value_text, _count_rows
@@ -631,7 +632,8 @@ cdef class Tokens:
     is ``data[starts[k]:ends[k]]`` (UTF-8); the fields of row ``r`` are
     ``row_starts[r]`` up to ``row_starts[r + 1]``.  ``data`` is the payload
     itself, or a copy followed by the unescaped values of quoted fields that
-    held escape pairs or text after the closing quote.
+    held escape pairs or text after the closing quote.  The arrays are
+    read-only.
 
     Made by :func:`smartrest.tokenize`.
     """
@@ -644,6 +646,11 @@ cdef class Tokens:
     cdef dict _origin  # field index -> payload offset, for unescaped fields
     cdef Py_ssize_t _nrows
     cdef Py_ssize_t _nfields
+    # The arrays' memory (read-only to Python, owned through them).
+    cdef const int64_t *_st
+    cdef const int64_t *_en
+    cdef const int64_t *_rs
+    cdef const unsigned char *_fl
 
     def __len__(self):
         return self._nrows
@@ -654,9 +661,9 @@ cdef class Tokens:
         return self._nfields
 
     cdef object _field(self, Py_ssize_t k):
-        cdef const int64_t[::1] st = self.starts
-        cdef const int64_t[::1] en = self.ends
-        cdef const unsigned char[::1] fl = self.flags
+        cdef const int64_t *st = self._st
+        cdef const int64_t *en = self._en
+        cdef const unsigned char *fl = self._fl
         cdef PyObject *o = _make_str(self._buf.ptr + st[k], <size_t>(en[k] - st[k]),
                                      SR_F_HIGH if fl[k] & 2 else 0, NULL,
                                      self._buf.ptr + self._buf.length, 0)
@@ -666,7 +673,7 @@ cdef class Tokens:
 
     def row(self, Py_ssize_t i):
         """The fields of row ``i`` as a list of ``str``."""
-        cdef const int64_t[::1] rs = self.row_starts
+        cdef const int64_t *rs = self._rs
         cdef Py_ssize_t k
         if i < 0:
             i += self._nrows
@@ -679,7 +686,7 @@ cdef class Tokens:
         return [self.row(i) for i in range(self._nrows)]
 
     def _offset(self, Py_ssize_t k):
-        cdef const int64_t[::1] st = self.starts
+        cdef const int64_t *st = self._st
         return self._origin.get(k, st[k])
 
     def column(self, Py_ssize_t index, dtype=float, default=None):
@@ -699,9 +706,9 @@ cdef class Tokens:
             ValueError: an unknown ``dtype``.
         """
         np = _numpy()
-        cdef const int64_t[::1] rs = self.row_starts
-        cdef const int64_t[::1] st = self.starts
-        cdef const int64_t[::1] en = self.ends
+        cdef const int64_t *rs = self._rs
+        cdef const int64_t *st = self._st
+        cdef const int64_t *en = self._en
         cdef Py_ssize_t r, k, nrows = self._nrows
         cdef const unsigned char *base = self._buf.ptr
         cdef double[::1] fo
@@ -763,77 +770,215 @@ cdef class Tokens:
         raise ValueError(f"dtype must be float, int or str, not {dtype!r}")
 
 
+cdef struct Columns:
+    # What tokenize fills without the GIL: growable C arrays that become the
+    # numpy arrays of Tokens without a copy.
+    int64_t *st          # field starts
+    int64_t *en          # field ends
+    unsigned char *fl    # field flags: 1 quoted, 2 non-ASCII
+    size_t n             # fields
+    size_t cap
+    int64_t *rs          # row starts (field indexes), n rows + 1
+    size_t nr            # rows
+    unsigned char *x     # unescaped values, placed after the payload in data
+    size_t xn
+    size_t xcap
+    size_t *oi           # unescaped fields: field index and payload offset
+    size_t *oo
+    size_t on
+    size_t ocap
+
+
+cdef void _columns_free(Columns *c) noexcept nogil:
+    free(c.st)
+    free(c.en)
+    free(c.fl)
+    free(c.rs)
+    free(c.x)
+    free(c.oi)
+    free(c.oo)
+
+
+cdef inline int _resize(void **p, size_t nbytes) noexcept nogil:
+    """realloc *p in place: 0, or -1 (and *p untouched) without memory."""
+    cdef void *q = realloc(p[0], nbytes)
+    if q == NULL:
+        return -1
+    p[0] = q
+    return 0
+
+
+cdef int _columns_reserve(Columns *c, size_t more) noexcept nogil:
+    """Room for `more` further fields (and rows).  0, or -1 without memory."""
+    cdef size_t cap = c.cap
+    if c.n + more <= cap:
+        return 0
+    while cap < c.n + more:
+        cap *= 2
+    if (_resize(<void **>&c.st, cap * sizeof(int64_t))
+            or _resize(<void **>&c.en, cap * sizeof(int64_t))
+            or _resize(<void **>&c.fl, cap)
+            or _resize(<void **>&c.rs, (cap + 1) * sizeof(int64_t))):
+        return -1
+    c.cap = cap
+    return 0
+
+
+cdef int _columns_unescaped(Columns *c, size_t k, size_t offset, size_t room) noexcept nogil:
+    """Record field k as unescaped (from payload offset) with room bytes."""
+    cdef size_t cap
+    if c.xn + room > c.xcap:
+        cap = c.xcap * 2 if c.xcap else 256
+        while cap < c.xn + room:
+            cap *= 2
+        if _resize(<void **>&c.x, cap):
+            return -1
+        c.xcap = cap
+    if c.on == c.ocap:
+        cap = c.ocap * 2 if c.ocap else 16
+        if _resize(<void **>&c.oi, cap * sizeof(size_t)) or _resize(<void **>&c.oo, cap * sizeof(size_t)):
+            return -1
+        c.ocap = cap
+    c.oi[c.on] = k
+    c.oo[c.on] = offset
+    c.on += 1
+    return 0
+
+
+cdef int _tokenize_columns(sr_tokenizer *t, const unsigned char *buf, size_t length,
+                           Columns *c) noexcept nogil:
+    """Tokenize a whole payload into c, a chunk of fields at a time (the chunk
+    stays in the first-level cache).  SR_DONE, SR_ERROR, or -1 (no memory)."""
+    cdef sr_field f[FIELDS_PER_CALL]
+    cdef size_t nf, i, k, u
+    cdef unsigned flags
+    cdef int rc
+    cdef int64_t *st
+    cdef int64_t *en
+    cdef unsigned char *fl
+    while True:
+        rc = sr_tokenize(t, buf, length, 1, f, FIELDS_PER_CALL, &nf)
+        if rc == SR_ERROR:
+            return rc
+        if _columns_reserve(c, nf) == -1:
+            return -1
+        st = c.st + c.n
+        en = c.en + c.n
+        fl = c.fl + c.n
+        for i in range(nf):
+            flags = f[i].flags
+            if flags & SR_F_UNESCAPE:
+                k = c.n + i
+                if _columns_unescaped(c, k, f[i].start, f[i].len) == -1:
+                    return -1
+                u = sr_unescape(buf + f[i].start, f[i].len, c.x + c.xn)
+                st[i] = <int64_t>(length + c.xn)
+                en[i] = <int64_t>(length + c.xn + u)
+                c.xn += u
+            else:
+                st[i] = <int64_t>f[i].start
+                en[i] = <int64_t>(f[i].start + f[i].len)
+            fl[i] = ((flags >> 3) & 1) | ((flags >> 1) & 2)  # SR_F_QUOTED, SR_F_HIGH
+            if flags & SR_F_ROW_END:
+                c.nr += 1
+                c.rs[c.nr] = <int64_t>(c.n + i + 1)
+        c.n += nf
+        if rc != SR_FULL:
+            return rc
+
+
+cdef class _Owned:
+    """A block of C memory (malloc) lent to numpy without a copy; freed with
+    the last array that uses it."""
+    cdef void *ptr
+    cdef Py_ssize_t nbytes
+
+    def __getbuffer__(self, Py_buffer *view, int flags):
+        # Read-only: Tokens reads these offsets without checking them again.
+        PyBuffer_FillInfo(view, self, self.ptr, self.nbytes, 1, flags)
+
+    def __releasebuffer__(self, Py_buffer *view):
+        pass
+
+    def __dealloc__(self):
+        free(self.ptr)
+
+
+cdef object _frombuffer = None
+cdef object _int64 = None
+cdef object _uint8 = None
+
+
+cdef object _lend(void **ptr, size_t count, size_t itemsize, dtype, const void **at):
+    """A read-only numpy array of `count` items over *ptr, which it now owns
+    (*ptr becomes NULL); *at is where the items ended up."""
+    cdef _Owned owner = _Owned.__new__(_Owned)
+    cdef void *p = realloc(ptr[0], count * itemsize if count else 1)  # give back the spare room
+    if p != NULL:
+        ptr[0] = p
+    owner.ptr = ptr[0]
+    owner.nbytes = <Py_ssize_t>(count * itemsize)
+    ptr[0] = NULL
+    at[0] = owner.ptr
+    return _frombuffer(owner, dtype)  # positional: keywords cost more than the call
+
+
 def tokenize(payload, *, strict=False):
     np = _numpy()
     cdef _Buffer b = _Buffer(payload)
     cdef sr_tokenizer t
-    cdef FieldBuf fb
+    cdef Columns c
     cdef int rc
-    cdef size_t i, nrows = 0, extra = 0, r, at, n
-    cdef Tokens tok = Tokens.__new__(Tokens)
-    cdef int64_t[::1] st, en, rs
-    cdef unsigned char[::1] fl
+    cdef size_t i
     cdef unsigned char *dst
-    cdef const unsigned char *src = b.ptr
+    cdef Tokens tok = Tokens.__new__(Tokens)
+    global _frombuffer, _int64, _uint8
+    if _frombuffer is None:
+        _int64 = np.dtype(np.int64)
+        _uint8 = np.dtype(np.uint8)
+        _frombuffer = np.frombuffer
+    memset(&c, 0, sizeof(c))
     sr_init(&t, 1 if strict else 0, 0)
-    fb.f = NULL
-    fb.n = fb.cap = 0
+    # SmartREST fields average well over 8 bytes: start there, so that a
+    # large payload rarely grows (and copies) the arrays.
+    c.cap = 64 + b.length // 8
+    c.st = <int64_t *>malloc(c.cap * sizeof(int64_t))
+    c.en = <int64_t *>malloc(c.cap * sizeof(int64_t))
+    c.fl = <unsigned char *>malloc(c.cap)
+    c.rs = <int64_t *>malloc((c.cap + 1) * sizeof(int64_t))
     try:
+        if c.st == NULL or c.en == NULL or c.fl == NULL or c.rs == NULL:
+            raise MemoryError()
+        c.rs[0] = 0
         with nogil:
-            rc = _index_all(&t, b.ptr, b.length, &fb)
+            rc = _tokenize_columns(&t, b.ptr, b.length, &c)
         if rc == -1:
             raise MemoryError()
         if rc == SR_ERROR:
             raise _error(&t)
-        for i in range(fb.n):
-            if fb.f[i].flags & SR_F_ROW_END:
-                nrows += 1
-            if fb.f[i].flags & SR_F_UNESCAPE:
-                extra += fb.f[i].len
-        tok.starts = np.empty(fb.n, dtype=np.int64)
-        tok.ends = np.empty(fb.n, dtype=np.int64)
-        tok.flags = np.empty(fb.n, dtype=np.uint8)
-        tok.row_starts = np.empty(nrows + 1, dtype=np.int64)
         tok._origin = {}
-        st = tok.starts
-        en = tok.ends
-        fl = tok.flags
-        rs = tok.row_starts
-        if extra:
-            data = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>(b.length + extra))
+        for i in range(c.on):
+            tok._origin[c.oi[i]] = c.oo[i]
+        if c.xn:
+            data = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>(b.length + c.xn))
             dst = <unsigned char *>PyBytes_AS_STRING(data)
             memcpy(dst, b.ptr, b.length)
+            memcpy(dst + b.length, c.x, c.xn)
             tok._buf = _Buffer(data)
             tok.data = data
         else:
-            dst = NULL
             tok._buf = b
             tok.data = b.keep if b.keep is not None else memoryview(payload)
-        at = b.length
-        r = 0
-        rs[0] = 0
-        with nogil:
-            for i in range(fb.n):
-                if fb.f[i].flags & SR_F_UNESCAPE:
-                    n = sr_unescape(src + fb.f[i].start, fb.f[i].len, dst + at)
-                    st[i] = <int64_t>at
-                    en[i] = <int64_t>(at + n)
-                    at += n
-                else:
-                    st[i] = <int64_t>fb.f[i].start
-                    en[i] = <int64_t>(fb.f[i].start + fb.f[i].len)
-                fl[i] = (1 if fb.f[i].flags & SR_F_QUOTED else 0) | (2 if fb.f[i].flags & SR_F_HIGH else 0)
-                if fb.f[i].flags & SR_F_ROW_END:
-                    r += 1
-                    rs[r] = <int64_t>(i + 1)
-        for i in range(fb.n):
-            if fb.f[i].flags & SR_F_UNESCAPE:
-                tok._origin[i] = fb.f[i].start
-        tok._nrows = <Py_ssize_t>nrows
-        tok._nfields = <Py_ssize_t>fb.n
+        tok._nrows = <Py_ssize_t>c.nr
+        tok._nfields = <Py_ssize_t>c.n
+        tok.starts = _lend(<void **>&c.st, c.n, sizeof(int64_t), _int64, <const void **>&tok._st)
+        tok.ends = _lend(<void **>&c.en, c.n, sizeof(int64_t), _int64, <const void **>&tok._en)
+        tok.flags = _lend(<void **>&c.fl, c.n, 1, _uint8, <const void **>&tok._fl)
+        tok.row_starts = _lend(<void **>&c.rs, c.nr + 1, sizeof(int64_t), _int64,
+                               <const void **>&tok._rs)
         return tok
     finally:
-        free(fb.f)
+        _columns_free(&c)
 
 
 # ------------------------------------------------------------ many payloads

@@ -41,6 +41,8 @@ class Tokens:
         self.starts = self.ends - lengths
         counts = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
         self.row_starts = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        for array in (self.starts, self.ends, self.row_starts):
+            array.setflags(write=False)
         self.data = b"".join(values)
         self._rows = rows
 

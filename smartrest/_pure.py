@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from itertools import repeat
 from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Type
 
 from .errors import (
@@ -90,7 +91,8 @@ def _split_simple(text: str, final: bool, strict: bool) -> Optional[List[List[st
             return None
         if "\\" in text:
             text = _ESCAPED.sub(_PAIR_MARK, text)
-        if '""' in text:
+        # The regex finds "" faster than ``in`` does among many quotes.
+        if _DOUBLED.search(text) is not None:
             text = _DOUBLED.sub(_PAIR_MARK, text)
         parts = text.split('"')
         if not len(parts) & 1:  # ends inside quotes
@@ -116,7 +118,7 @@ def _split_simple(text: str, final: bool, strict: bool) -> Optional[List[List[st
         return None
     if "" in lines:  # empty lines hold no row
         lines = [line for line in lines if line]
-    return [line.split(sep) for line in lines]
+    return list(map(str.split, lines, repeat(sep)))
 
 
 def _scan_fast(text: str, final: bool, strict: bool) -> Optional[Tuple[List[List[str]], int]]:

@@ -53,6 +53,40 @@ def test_rows_and_boundaries(col):
     assert values == [f for r in rows for f in r]
 
 
+def test_arrays_are_read_only(col):
+    # Tokens reads fields through these offsets: they cannot be changed.
+    t = col.tokenize(PAYLOAD)
+    for array in (t.starts, t.ends, t.row_starts):
+        assert not array.flags.writeable
+        with pytest.raises(ValueError):
+            array[0] = 10**9
+        if col is not _columnar:  # C: the memory itself is lent read-only
+            with pytest.raises(ValueError):
+                array.flags.writeable = True
+    assert t.to_rows() == _pure.decode(PAYLOAD)
+
+
+def test_arrays_outlive_tokens(col):
+    t = col.tokenize(PAYLOAD)
+    starts, rows = t.starts, t.row_starts
+    expected = (list(starts), list(rows))
+    del t
+    assert (list(starts), list(rows)) == expected
+
+
+def test_growth_of_the_arrays(col):
+    # Far more fields than the initial guess (one per 8 bytes), and many
+    # unescaped values: the arrays and the unescaped data grow as needed.
+    payload = b"1," * 5000 + b"2\n" + b'"a\\"b",' * 300 + b'"\\""\n' + b"3"
+    t = col.tokenize(payload)
+    rows = _pure.decode(payload)
+    assert t.to_rows() == rows
+    assert t.nfields == sum(map(len, rows))
+    assert list(t.row_starts) == [0, 5001, 5302, 5303]
+    assert t.column(1, dtype=str, default="-").tolist() == ["1", 'a"b', "-"]
+    assert t.column(300, dtype=str).tolist() == ["1", '"', ""]
+
+
 def test_float_column(col):
     t = col.tokenize(PAYLOAD)
     got = t.column(3, dtype=float)

@@ -1,5 +1,5 @@
 """Leak checks: object counts, Python allocator blocks, C heap (mallinfo2)
-and RSS stay flat over 100,000 decode, encode, feed and pack calls,
+and RSS stay flat over 100,000 decode, encode, feed, pack and tokenize calls,
 including the error paths.
 
 Each check runs 100,000 calls of the C implementation; the pure-Python
@@ -18,6 +18,7 @@ import sys
 
 import pytest
 
+from smartrest import _columnar
 from smartrest.errors import SmartRestError
 
 FULL = os.environ.get("SMARTREST_LEAK_FULL", "") not in ("", "0")
@@ -111,16 +112,33 @@ def _calls(impl):
         impl.pack(ROWS[i % len(ROWS)], topic="s/us", limit=120 + i % 200,
                   on_oversize="truncate")
 
+    columnar = impl.module if impl.name == "c" else _columnar
+
+    def tokenize(i):
+        tokens = columnar.tokenize(PAYLOADS[i % len(PAYLOADS)])
+        tokens.column(3, dtype=float)
+        tokens.column(4, dtype=str)
+        tokens.row(len(tokens) - 1)
+        try:
+            columnar.tokenize(BAD[i % 3], strict=True)  # the structural errors
+        except SmartRestError:
+            pass
+        else:  # pragma: no cover
+            raise AssertionError("no error")
+
     return {"decode": decode, "decode_error": decode_error, "encode": encode,
-            "encode_error": encode_error, "feed": feed, "pack": pack}
+            "encode_error": encode_error, "feed": feed, "pack": pack,
+            "tokenize": tokenize}
 
 
-OPS = ["decode", "decode_error", "encode", "encode_error", "feed", "pack"]
+OPS = ["decode", "decode_error", "encode", "encode_error", "feed", "pack", "tokenize"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("op", OPS)
 def test_memory_stays_flat(impl, op):
+    if op == "tokenize":
+        pytest.importorskip("numpy")
     n = 100_000 if impl.name == "c" or FULL else 10_000
     call = _calls(impl)[op]
     for i in range(2000):  # warm caches, free lists and the string cache
