@@ -12,30 +12,42 @@ static inline int is_edge_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
+/* Byte classes: 1 for bytes that force quoting, 3 for the quote (which
+ * also counts one extra byte). */
+static const unsigned char byte_class[256] = {
+    ['"'] = 3, [','] = 1, ['\n'] = 1, ['\r'] = 1, ['\t'] = 1,
+};
+
 /* Count the quotes in v and tell whether it must be quoted. */
 static int scan_value(const unsigned char *v, size_t n, size_t *quotes)
 {
     size_t i = 0, q = 0;
-    int special = 0;
+    unsigned special = 0;
     if (n == 0) {
         *quotes = 0;
         return 0;
     }
-    while (i + 8 <= n) {
-        uint64_t w = sr_load64(v + i);
-        if (sr_has_byte(w, '"') | sr_has_byte(w, ',') | sr_has_byte(w, '\n') |
-            sr_has_byte(w, '\r') | sr_has_byte(w, '\t'))
-            break;
-        i += 8;
-    }
-    for (; i < n; i++) {
-        unsigned char c = v[i];
-        if (c == '"') {
-            q++;
-            special = 1;
-        } else if (c == ',' || c == '\n' || c == '\r' || c == '\t') {
-            special = 1;
+#ifdef SR_USE_SSE2
+    {
+        const __m128i dq = _mm_set1_epi8('"'), comma = _mm_set1_epi8(','),
+                      lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                      tab = _mm_set1_epi8('\t');
+        for (; i + 16 <= n; i += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+            unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, dq));
+            __m128i other = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x, comma), _mm_cmpeq_epi8(x, lf)),
+                _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, tab)));
+            special |= mq | (unsigned)_mm_movemask_epi8(other);
+            for (; mq; mq &= mq - 1) /* quotes are rare: no popcount call */
+                q++;
         }
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned c = byte_class[v[i]];
+        special |= c;
+        q += c >> 1;
     }
     *quotes = q;
     return special || is_edge_space(v[0]) || is_edge_space(v[n - 1]);

@@ -83,6 +83,8 @@ cdef extern from "Python.h":
     Py_ssize_t PyBytes_GET_SIZE(object o)
     bint PyBytes_CheckExact(object o)
     bint PyUnicode_CheckExact(object o)
+    bint PyList_CheckExact(object o)
+    bint PyTuple_CheckExact(object o)
     object PySequence_Fast(object o, const char *m)
     Py_ssize_t PySequence_Fast_GET_SIZE(object o)
     PyObject *PySequence_Fast_GET_ITEM(object o, Py_ssize_t i)
@@ -477,6 +479,7 @@ cdef class Decoder:
 cdef struct Span:
     const unsigned char *ptr
     size_t len
+    size_t elen  # escaped length: len when the value is written as it is
 
 
 cdef inline int _is_double(quote_escape) except -1:
@@ -496,15 +499,20 @@ cdef bytes _encode_rows(rows, int double_quotes):
     cdef const char *p
     cdef Span *grown
     cdef object seq, value, text
-    cdef list counts = []
+    cdef size_t *counts = NULL  # fields per row
+    cdef size_t ncap = 0, r
+    cdef size_t *grown_counts
     cdef bytes out
     cdef unsigned char *dst
     try:
         for row in rows:
-            if isinstance(row, (str, bytes, bytearray)):
+            if PyList_CheckExact(row) or PyTuple_CheckExact(row):
+                seq = row
+            elif isinstance(row, (str, bytes, bytearray)):
                 raise TypeError(
                     f"row {row_index} must be a sequence of values, not {type(row).__name__}")
-            seq = PySequence_Fast(row, b"a row must be a sequence of values")
+            else:
+                seq = PySequence_Fast(row, b"a row must be a sequence of values")
             keep.append(seq)
             nfields = PySequence_Fast_GET_SIZE(seq)
             if nfields == 0:
@@ -515,6 +523,12 @@ cdef bytes _encode_rows(rows, int double_quotes):
                 if grown == NULL:
                     raise MemoryError()
                 spans = grown
+            if <size_t>row_index == ncap:
+                ncap = ncap * 2 if ncap else 64
+                grown_counts = <size_t *>realloc(counts, ncap * sizeof(size_t))
+                if grown_counts == NULL:
+                    raise MemoryError()
+                counts = grown_counts
             for f in range(nfields):
                 value = <object>PySequence_Fast_GET_ITEM(seq, f)
                 if not PyUnicode_CheckExact(value):
@@ -528,24 +542,29 @@ cdef bytes _encode_rows(rows, int double_quotes):
                         None, row_index, f) from None
                 spans[nspans].ptr = <const unsigned char *>p
                 spans[nspans].len = <size_t>size
+                spans[nspans].elen = sr_escaped_len(<const unsigned char *>p, <size_t>size)
+                total += spans[nspans].elen + 1
                 nspans += 1
-                total += sr_escaped_len(<const unsigned char *>p, <size_t>size) + 1
             if nfields == 1 and spans[nspans - 1].len == 0:
                 total += 2
-            counts.append(nfields)
+            counts[row_index] = <size_t>nfields
             row_index += 1
         out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>total)
         dst = <unsigned char *>PyBytes_AS_STRING(out)
         k = 0
-        for nf in counts:
-            j = <size_t>nf
+        for r in range(<size_t>row_index):
+            j = counts[r]
             if j == 1 and spans[k].len == 0:
                 dst[0] = b'"'
                 dst[1] = b'"'
                 dst += 2
             else:
                 for i in range(j):
-                    dst += sr_escape(spans[k + i].ptr, spans[k + i].len, double_quotes, dst)
+                    if spans[k + i].elen == spans[k + i].len:  # no quoting: copy
+                        memcpy(dst, spans[k + i].ptr, spans[k + i].len)
+                        dst += spans[k + i].len
+                    else:
+                        dst += sr_escape(spans[k + i].ptr, spans[k + i].len, double_quotes, dst)
                     if i + 1 < j:
                         dst[0] = b','
                         dst += 1
@@ -555,6 +574,7 @@ cdef bytes _encode_rows(rows, int double_quotes):
         return out
     finally:
         free(spans)
+        free(counts)
 
 
 def encode(rows, *, quote_escape="backslash"):
