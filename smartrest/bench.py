@@ -191,8 +191,11 @@ class _Rows:
                 row += [fragment, series, f"{self.rng.uniform(low, high):.{decimals}f}", unit]
             return row
         if r < 0.22:
-            return [self.rng.choice(("210", "211", "212")),
-                    str(self.rng.randrange(-110, 60)), self.time()]
+            template = self.rng.choice(("210", "211", "212"))
+            row = [template, str(self.rng.randrange(-110, 60))]
+            if template == "210":  # rssi, then the bit error rate
+                row.append(str(self.rng.randrange(0, 8)))
+            return row + [self.time()]
         if r < 0.58:
             kind, texts = self.rng.choice(_EVENTS)
             return ["400", kind, self.text(texts), self.time()]
@@ -200,7 +203,11 @@ class _Rows:
             kind, texts = self.rng.choice(_ALARMS)
             return [str(self.rng.randrange(301, 305)), kind, self.text(texts), self.time()]
         if r < 0.75:
-            return [self.rng.choice(("305", "306")), self.rng.choice(_ALARMS)[0]]
+            template = self.rng.choice(("305", "306"))
+            row = [template, self.rng.choice(_ALARMS)[0]]
+            if template == "305":  # a new severity
+                row.append(self.rng.choice(("CRITICAL", "MAJOR", "MINOR", "WARNING")))
+            return row
         if r < 0.82:
             n = self.rng.randrange(1, 500)
             name = self.rng.choice([f"Sensor {n}, roof", f"Pump {n}, hall B", f'Meter "{n}"'])

@@ -58,6 +58,15 @@ def test_corpus_is_deterministic_and_decodes_to_its_rows(name, size):
         assert max(len(p) for p in c.payloads) <= 1024
 
 
+@pytest.mark.parametrize("name", sorted(bench.CORPORA))
+def test_every_generated_row_fits_its_template(name):
+    from smartrest import templates
+
+    c = bench.build_corpus(name, "16k", 200_000)
+    messages = [m for p in c.payloads for m in templates.decode_messages(p, topic=c.topic)]
+    assert [m.to_row() for m in messages] == c.rows
+
+
 def test_public_helpers():
     payloads = bench.build_corpus("mixed", "16k", 40_000).payloads
     assert bench.corpus("mixed", "16k", 40_000) == payloads
