@@ -594,6 +594,40 @@ def encode_row(fields: Iterable[Any], *, quote_escape: str = "backslash") -> byt
     return _to_utf8(text, [fields], 0)
 
 
+def _edge_space(text: str) -> bool:
+    """Whether a value starts or ends with whitespace, in text whose values
+    hold no comma, LF, CR or tab (see _encode_plain)."""
+    for c in " \x0b\x0c":
+        if c in text and (c + "," in text or "," + c in text
+                          or c + "\n" in text or "\n" + c in text or text[0] == c):
+            return True
+    return False
+
+
+def _encode_plain(rows: Any) -> Optional[bytes]:
+    """The payload of a list of list or tuple rows of ``str`` values none of
+    which needs quoting, joined by ``str.join`` alone; else None (the
+    caller then takes the general path, which also reports every error)."""
+    if type(rows) is not list or not rows or not set(map(type, rows)) <= {list, tuple}:
+        return None
+    try:
+        text = "\n".join(map(",".join, rows)) + "\n"
+    except TypeError:  # a value that is not a str
+        return None
+    # No quote, CR or tab anywhere; the commas and LFs are exactly the
+    # separators (so no value holds one); no empty line (a row of one empty
+    # value is written ""); no value with whitespace at its edges.
+    if ('"' in text or "\r" in text or "\t" in text
+            or text.count(",") + len(rows) != sum(map(len, rows))
+            or text.count("\n") != len(rows)
+            or text[0] == "\n" or "\n\n" in text or _edge_space(text)):
+        return None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: the general path names it
+        return None
+
+
 def encode(rows: Iterable[Iterable[Any]], *, quote_escape: str = "backslash") -> bytes:
     """Encode rows to one payload, each row terminated by LF.
 
@@ -620,6 +654,14 @@ def encode(rows: Iterable[Iterable[Any]], *, quote_escape: str = "backslash") ->
             ``"double"``.
     """
     double = _check_escape(quote_escape)
+    plain = _encode_plain(rows)
+    if plain is not None:
+        return plain
+    return _encode_rows(rows, double)
+
+
+def _encode_rows(rows: Iterable[Iterable[Any]], double: bool) -> bytes:
+    """encode() value by value: quoting where needed, every error reported."""
     done: List[Any] = []
     parts: List[str] = []
     for i, r in enumerate(rows):

@@ -177,3 +177,37 @@ def test_pack_truncate(impl, rows, topic, qos, limit, escape):
             assert got[:-1] == row[:-1]
             assert got[-1].endswith(TRIM_MARKER)
             assert row[-1].startswith(got[-1][: -len(TRIM_MARKER)])
+
+
+# ---------------------------------------------------------------- pure encode
+
+_EDGY = st.text(alphabet='ab ,\n\r\t"\\\x0b\x0c\u00e9\u2003', max_size=5)
+
+
+@given(st.lists(st.one_of(st.lists(_EDGY, max_size=4), st.lists(_EDGY, max_size=4).map(tuple)),
+                max_size=5))
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_pure_encode_plain_path_equals_the_general_one(rows):
+    # The str.join shortcut of the pure encoder gives what quoting value by
+    # value gives, or steps aside (None); empty rows raise on both.
+    from smartrest import _pure
+    from smartrest.errors import EmptyRow
+
+    plain = _pure._encode_plain(rows)
+    try:
+        general = _pure._encode_rows(rows, False)
+    except EmptyRow:
+        assert plain is None
+        return
+    assert plain is None or plain == general
+    assert _pure.encode(rows) == general
+
+
+def test_pure_encode_plain_path_is_taken_and_declines():
+    from smartrest import _pure
+
+    assert _pure._encode_plain([["200", "c8y_T", "T", "1.5"], ("a b", "\u00e9")]) == (
+        b"200,c8y_T,T,1.5\na b,\xc3\xa9\n")
+    for rows in ([["a,b"]], [["a\nb"]], [['"']], [[""]], [["a", " b"]], [["a "]],
+                 [["\x0ba"]], [["a\ud800"]], [["a", 1]], ["ab"], [], iter([["a"]])):
+        assert _pure._encode_plain(rows) is None, rows
