@@ -143,7 +143,6 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
     int rc;
 #ifdef SR_USE_SSE2
     int row_ended;
-    const int lean = !t->row_limit && !t->strict;
 #endif
 
 #define SAVE() (t->pos = p, *n_out = n)
@@ -189,10 +188,12 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
                 uint64_t sep, high;
                 sr_block64(buf + bs, &sep, &high);
                 sep &= ~0ULL << (p - bs);
-                if (!high && lean) {
-                    /* An ASCII block, no row limit, not strict: no field
-                     * needs emit's checks, and the counters stay in
-                     * registers. */
+                if (!high && !t->strict
+                    && (!t->row_limit || t->base + bs + 64 - t->row_start <= t->row_limit)) {
+                    /* An ASCII block, not strict, and no row can pass the
+                     * limit in it (rows starting later in the block are
+                     * shorter still): no field needs emit's checks, and
+                     * the counters stay in registers. */
                     uint64_t field = t->field, row = t->row;
                     int stop = 0;
                     while (sep && n < cap) {

@@ -38,6 +38,22 @@ def test_block_path_streamed_matches_reference(c_impl, py_impl, data, cuts, limi
         stream_outcome(py_impl, chunks, limit=limit)
 
 
+ASCII_PIECES = [b",", b"\n", b"\r\n", b"\n\n", b"a", b"bc", b"defgh", b"0123456789abcdef",
+                b"200", b"c8y_Temperature", b"25.3", b'"x,y"']
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(ASCII_PIECES), min_size=40, max_size=300).map(b"".join),
+       st.lists(st.integers(0, 600), max_size=4), st.sampled_from([64, 65, 100, 150, 300]))
+def test_ascii_blocks_under_a_row_limit_match_reference(c_impl, py_impl, data, cuts, limit):
+    # ASCII blocks take the lean loop when no row can pass the limit inside
+    # them: rows near the limit must still be caught exactly.
+    chunks = split(data, cuts)
+    assert stream_outcome(c_impl, chunks, limit=limit) == \
+        stream_outcome(py_impl, chunks, limit=limit)
+
+
 def test_row_ending_a_block_exactly_at_the_end_of_a_feed(impl):
     # 64 bytes: the block path consumes every separator, the last row's
     # final (empty) field is only known at close().
