@@ -188,12 +188,13 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
                 uint64_t sep, high;
                 sr_block64(buf + bs, &sep, &high);
                 sep &= ~0ULL << (p - bs);
-                if (!high && !t->strict
+                if (!high
                     && (!t->row_limit || t->base + bs + 64 - t->row_start <= t->row_limit)) {
-                    /* An ASCII block, not strict, and no row can pass the
-                     * limit in it (rows starting later in the block are
-                     * shorter still): no field needs emit's checks, and
-                     * the counters stay in registers. */
+                    /* An ASCII block in which no row can pass the limit
+                     * (rows starting later in the block are shorter still):
+                     * its unquoted fields need none of emit's checks (strict
+                     * mode only concerns quoted ones), and the counters stay
+                     * in registers. */
                     uint64_t field = t->field, row = t->row;
                     int stop = 0;
                     while (sep && n < cap) {
