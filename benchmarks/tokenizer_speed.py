@@ -1,0 +1,48 @@
+"""The C tokenizer alone, without Python, on the bench corpora.
+
+Builds benchmarks/tokenizer_speed.c with the system C compiler (``cc``, or
+``$CC``) at -O3, as setup.py builds the extension, writes each corpus of
+16 KB publishes to a file and prints the tokenizer's best throughput::
+
+    python benchmarks/tokenizer_speed.py [CORPUS ...]
+
+This is the ceiling of ``smartrest.tokenize``; ``decode`` spends most of its
+time building ``str`` and ``list`` objects on top.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import struct
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from smartrest import bench
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(names: list) -> int:
+    cc = shlex.split(os.environ.get("CC", "cc"))
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = Path(tmp) / "tokenizer_speed"
+        subprocess.run(cc + ["-O3", "-std=c99", f"-I{ROOT / 'csrc'}",
+                             str(ROOT / "benchmarks" / "tokenizer_speed.c"),
+                             str(ROOT / "csrc" / "tokenizer.c"), str(ROOT / "csrc" / "utf8.c"),
+                             "-o", str(exe)], check=True)
+        for name in names or sorted(bench.CORPORA):
+            data = Path(tmp) / f"{name}.bin"
+            with open(data, "wb") as f:
+                for payload in bench.corpus(name, "16k"):
+                    f.write(struct.pack("<I", len(payload)) + payload)
+            out = subprocess.run([str(exe), str(data)], check=True, capture_output=True,
+                                 text=True).stdout.strip()
+            print(f"{name} 16k: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
