@@ -19,7 +19,7 @@ DEBUG = os.environ.get("SMARTREST_DEBUG", "") not in ("", "0")
 if sys.platform == "win32":
     cflags = ["/O2"]
 else:
-    cflags = ["-O3", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-function",
+    cflags = ["-O3", "-std=c99", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-function",
               "-Wno-unused-parameter", "-Wno-sign-compare", "-Wno-missing-field-initializers"]
     if DEBUG:
         cflags = ["-O0", "-g", "-UNDEBUG", "-std=c99", "-Wall", "-Wextra"]
