@@ -42,6 +42,10 @@ _QUOTED = re.compile(r'"(?=((?:[^"\\]+|\\"|""|\\)*))\1"')
 _PAIR = re.compile(r'\\"|""')
 _SEP = re.compile(r"[,\n]")
 _NEEDS_QUOTES = re.compile(r'["\n\r\t,]|^[ \t\n\r\x0b\x0c]|[ \t\n\r\x0b\x0c]\Z')
+# The same rule in two quick parts: a character class (one scan) and the
+# two edges (the alternation above tries every position three ways).
+_SPECIAL = re.compile(r'["\n\r\t,]')
+_EDGE = " \t\n\r\x0b\x0c"
 
 # An error found by the scanner: (class, char index, row, field, reason).
 _Err = Tuple[Type[SmartRestError], int, int, int, str]
@@ -514,7 +518,8 @@ def _value_text(value: Any, row: int, field: int) -> str:
 
 
 def _quote(value: str, double: bool) -> str:
-    if not value or _NEEDS_QUOTES.search(value) is None:
+    if not value or (value[0] not in _EDGE and value[-1] not in _EDGE
+                     and _SPECIAL.search(value) is None):
         return value
     body = value.rstrip("\\")
     tail = value[len(body):]
@@ -534,10 +539,37 @@ def _check_escape(quote_escape: str) -> bool:
     raise ValueError(f"quote_escape must be 'backslash' or 'double', not {quote_escape!r}")
 
 
-def _row_text(fields: Iterable[Any], double: bool, row: int) -> str:
+def _edge_space(text: str) -> bool:
+    """Whether a value starts or ends with whitespace, in text (one row, or
+    rows each ended by LF) whose values hold no comma, LF, CR or tab."""
+    for c in " \x0b\x0c":
+        if c in text and (c + "," in text or "," + c in text or c + "\n" in text
+                          or "\n" + c in text or text[0] == c or text[-1] == c):
+            return True
+    return False
+
+
+def _row_text(fields: Any, double: bool, row: int) -> str:
+    # A row of str values none of which needs quoting is one str.join
+    # (checked on the joined text as _encode_plain does for a payload).
+    if type(fields) in (list, tuple) and fields:
+        try:
+            line = ",".join(fields)
+        except TypeError:  # a value that is not a str
+            pass
+        else:
+            if (line and '"' not in line and "\n" not in line and "\r" not in line
+                    and "\t" not in line and line.count(",") == len(fields) - 1
+                    and not _edge_space(line)):
+                return line + "\n"
+    return _row_text_by_value(fields, double, row)
+
+
+def _row_text_by_value(fields: Iterable[Any], double: bool, row: int) -> str:
     if isinstance(fields, (str, bytes, bytearray)):
         raise TypeError(f"row {row} must be a sequence of values, not {type(fields).__name__}")
-    out = [_quote(_value_text(v, row, i), double) for i, v in enumerate(fields)]
+    out = [_quote(v if type(v) is str else _value_text(v, row, i), double)
+           for i, v in enumerate(fields)]
     if not out:
         raise EmptyRow("a row must have at least one field", None, row)
     if len(out) == 1 and not out[0]:
@@ -592,16 +624,6 @@ def encode_row(fields: Iterable[Any], *, quote_escape: str = "backslash") -> byt
             _first_problem(fields, 0)
         raise
     return _to_utf8(text, [fields], 0)
-
-
-def _edge_space(text: str) -> bool:
-    """Whether a value starts or ends with whitespace, in text whose values
-    hold no comma, LF, CR or tab (see _encode_plain)."""
-    for c in " \x0b\x0c":
-        if c in text and (c + "," in text or "," + c in text
-                          or c + "\n" in text or "\n" + c in text or text[0] == c):
-            return True
-    return False
 
 
 def _encode_plain(rows: Any) -> Optional[bytes]:
@@ -661,11 +683,14 @@ def encode(rows: Iterable[Iterable[Any]], *, quote_escape: str = "backslash") ->
 
 
 def _encode_rows(rows: Iterable[Iterable[Any]], double: bool) -> bytes:
-    """encode() value by value: quoting where needed, every error reported."""
+    """encode() row by row (str.join where no value needs quoting, else value
+    by value), every error reported in order."""
     done: List[Any] = []
     parts: List[str] = []
     for i, r in enumerate(rows):
-        fields = r if isinstance(r, (str, bytes, bytearray)) else list(r)
+        fields: Any = r  # a list or tuple is used as it is, anything else copied once
+        if type(r) is not list and type(r) is not tuple:
+            fields = r if isinstance(r, (str, bytes, bytearray)) else list(r)
         try:
             parts.append(_row_text(fields, double, i))
         except (SmartRestError, TypeError):

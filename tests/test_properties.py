@@ -188,8 +188,9 @@ _EDGY = st.text(alphabet='ab ,\n\r\t"\\\x0b\x0c\u00e9\u2003', max_size=5)
                 max_size=5))
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 def test_pure_encode_plain_path_equals_the_general_one(rows):
-    # The str.join shortcut of the pure encoder gives what quoting value by
-    # value gives, or steps aside (None); empty rows raise on both.
+    # The str.join shortcuts of the pure encoder (whole payload, one row)
+    # give what quoting value by value gives, or step aside; empty rows
+    # raise on every path.
     from smartrest import _pure
     from smartrest.errors import EmptyRow
 
@@ -199,6 +200,8 @@ def test_pure_encode_plain_path_equals_the_general_one(rows):
     except EmptyRow:
         assert plain is None
         return
+    by_value = "".join(_pure._row_text_by_value(r, False, i) for i, r in enumerate(rows))
+    assert general == by_value.encode("utf-8")  # the per-row str.join shortcut agrees
     assert plain is None or plain == general
     assert _pure.encode(rows) == general
 
