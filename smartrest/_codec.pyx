@@ -819,12 +819,36 @@ cdef void _columns_free(Columns *c) noexcept nogil:
     free(c.oo)
 
 
+cdef extern from *:
+    """
+    #if defined(__linux__)
+    #include <sys/mman.h>
+    #endif
+    /* Ask for transparent huge pages on a large array (Linux): far fewer
+     * page faults when it is first written. */
+    static void sr_advise_huge(void *p, size_t n)
+    {
+    #if defined(__linux__) && defined(MADV_HUGEPAGE)
+        uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+        uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+        if (n >= ((size_t)4 << 20) && e > a)
+            (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+    #else
+        (void)p;
+        (void)n;
+    #endif
+    }
+    """
+    void sr_advise_huge(void *p, size_t n) nogil
+
+
 cdef inline int _resize(void **p, size_t nbytes) noexcept nogil:
     """realloc *p in place: 0, or -1 (and *p untouched) without memory."""
     cdef void *q = realloc(p[0], nbytes)
     if q == NULL:
         return -1
     p[0] = q
+    sr_advise_huge(q, nbytes)
     return 0
 
 
@@ -962,12 +986,11 @@ def tokenize(payload, *, strict=False):
     # SmartREST fields average well over 8 bytes: start there, so that a
     # large payload rarely grows (and copies) the arrays.
     c.cap = 64 + b.length // 8
-    c.st = <int64_t *>malloc(c.cap * sizeof(int64_t))
-    c.en = <int64_t *>malloc(c.cap * sizeof(int64_t))
-    c.fl = <unsigned char *>malloc(c.cap)
-    c.rs = <int64_t *>malloc((c.cap + 1) * sizeof(int64_t))
     try:
-        if c.st == NULL or c.en == NULL or c.fl == NULL or c.rs == NULL:
+        if (_resize(<void **>&c.st, c.cap * sizeof(int64_t))
+                or _resize(<void **>&c.en, c.cap * sizeof(int64_t))
+                or _resize(<void **>&c.fl, c.cap)
+                or _resize(<void **>&c.rs, (c.cap + 1) * sizeof(int64_t))):
             raise MemoryError()
         c.rs[0] = 0
         with nogil:

@@ -87,6 +87,17 @@ def test_growth_of_the_arrays(col):
     assert t.column(300, dtype=str).tolist() == ["1", '"', ""]
 
 
+def test_large_payload(col):
+    # Arrays of several MB (the C code asks for huge pages for them).
+    rows = [["200", "c8y_Temperature", "T", f"{i / 7:.3f}", "C"] for i in range(200_000)]
+    payload = _pure.encode(rows)
+    assert len(payload) > 4 << 20
+    t = col.tokenize(payload)
+    assert len(t) == len(rows) and t.nfields == 5 * len(rows)
+    assert t.row(len(rows) - 1) == rows[-1]
+    assert t.column(3, dtype=float).tolist() == [float(r[3]) for r in rows]
+
+
 def test_float_column(col):
     t = col.tokenize(PAYLOAD)
     got = t.column(3, dtype=float)
