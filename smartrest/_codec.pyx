@@ -89,6 +89,41 @@ cdef extern from "Python.h":
     Py_ssize_t PySequence_Fast_GET_SIZE(object o)
     PyObject *PySequence_Fast_GET_ITEM(object o, Py_ssize_t i)
 
+# ------------------------------------------------------------ memory
+
+cdef extern from *:
+    """
+    #if defined(__linux__)
+    #include <sys/mman.h>
+    #endif
+    /* Ask for transparent huge pages on a large array (Linux): far fewer
+     * page faults when it is first written. */
+    static void sr_advise_huge(void *p, size_t n)
+    {
+    #if defined(__linux__) && defined(MADV_HUGEPAGE)
+        uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+        uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+        if (n >= ((size_t)4 << 20) && e > a)
+            (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+    #else
+        (void)p;
+        (void)n;
+    #endif
+    }
+    """
+    void sr_advise_huge(void *p, size_t n) nogil
+
+
+cdef inline int _resize(void **p, size_t nbytes) noexcept nogil:
+    """realloc *p in place: 0, or -1 (and *p untouched) without memory."""
+    cdef void *q = realloc(p[0], nbytes)
+    if q == NULL:
+        return -1
+    p[0] = q
+    sr_advise_huge(q, nbytes)
+    return 0
+
+
 # ------------------------------------------------------------ string cache
 #
 # Short ASCII fields repeat a lot (template IDs, serials, fragment and series
@@ -613,16 +648,13 @@ cdef int _index_all(sr_tokenizer *t, const unsigned char *buf, size_t length,
     """Tokenize a whole payload into fb.  SR_DONE, SR_ERROR, or -1 (no memory)."""
     cdef size_t nf, cap
     cdef int rc
-    cdef sr_field *grown
     while True:
         if fb.cap - fb.n < 256:
             # SmartREST fields average well over 8 bytes: start there, so a
             # large buffer rarely needs to grow (and copy) the array.
             cap = fb.cap * 2 if fb.cap else 1024 + (length - t.pos) // 8
-            grown = <sr_field *>realloc(fb.f, cap * sizeof(sr_field))
-            if grown == NULL:
+            if _resize(<void **>&fb.f, cap * sizeof(sr_field)):
                 return -1
-            fb.f = grown
             fb.cap = cap
         rc = sr_tokenize(t, buf, length, 1, fb.f + fb.n, fb.cap - fb.n, &nf)
         fb.n += nf
@@ -817,39 +849,6 @@ cdef void _columns_free(Columns *c) noexcept nogil:
     free(c.x)
     free(c.oi)
     free(c.oo)
-
-
-cdef extern from *:
-    """
-    #if defined(__linux__)
-    #include <sys/mman.h>
-    #endif
-    /* Ask for transparent huge pages on a large array (Linux): far fewer
-     * page faults when it is first written. */
-    static void sr_advise_huge(void *p, size_t n)
-    {
-    #if defined(__linux__) && defined(MADV_HUGEPAGE)
-        uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-        uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-        if (n >= ((size_t)4 << 20) && e > a)
-            (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-    #else
-        (void)p;
-        (void)n;
-    #endif
-    }
-    """
-    void sr_advise_huge(void *p, size_t n) nogil
-
-
-cdef inline int _resize(void **p, size_t nbytes) noexcept nogil:
-    """realloc *p in place: 0, or -1 (and *p untouched) without memory."""
-    cdef void *q = realloc(p[0], nbytes)
-    if q == NULL:
-        return -1
-    p[0] = q
-    sr_advise_huge(q, nbytes)
-    return 0
 
 
 cdef int _columns_reserve(Columns *c, size_t more) noexcept nogil:
