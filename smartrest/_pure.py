@@ -377,6 +377,18 @@ def _decode_bytes(
     return rows, consumed_bytes
 
 
+def _skip_empty_lines(data: bytes, start: int) -> int:
+    """The offset of the first byte at or after ``start`` that is not part
+    of an empty line (LF alone, or CR LF): where the next row begins."""
+    while True:
+        if data.startswith(b"\n", start):
+            start += 1
+        elif data.startswith(b"\r\n", start):
+            start += 2
+        else:
+            return start
+
+
 def _raise_long_row(
     data: bytes, start: int, limit: int, strict: bool, base: int, row: int
 ) -> None:
@@ -788,14 +800,7 @@ class Decoder:
             return
         # Empty lines in front of the unfinished row are not part of it.
         buf = self._buf
-        start = 0
-        while True:
-            if buf.startswith(b"\n", start):
-                start += 1
-            elif buf.startswith(b"\r\n", start):
-                start += 2
-            else:
-                break
+        start = _skip_empty_lines(buf, 0)
         if len(buf) - start > limit:
             _raise_long_row(buf, start, limit, self._strict, self._base, self._rows)
 

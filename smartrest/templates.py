@@ -56,6 +56,7 @@ from typing import (
 
 from . import topics as _topics
 from ._limits import LIMIT
+from ._pure import _skip_empty_lines
 from ._spec import snake, spec
 from .errors import (
     IncompleteGroup,
@@ -1132,11 +1133,4 @@ def _row_start(payload: Any, index: int) -> int:
         lf = data.find(b"\n", start)
         done += len(decoder.feed(data[start:lf + 1]))
         start = lf + 1
-    # Empty lines in front of a row are not part of it.
-    while True:
-        if data.startswith(b"\n", start):
-            start += 1
-        elif data.startswith(b"\r\n", start):
-            start += 2
-        else:
-            return start
+    return _skip_empty_lines(data, start)  # empty lines in front are not part of the row
