@@ -551,14 +551,18 @@ def _check_escape(quote_escape: str) -> bool:
     raise ValueError(f"quote_escape must be 'backslash' or 'double', not {quote_escape!r}")
 
 
-def _edge_space(text: str) -> bool:
-    """Whether a value starts or ends with whitespace, in text (one row, or
-    rows each ended by LF) whose values hold no comma, LF, CR or tab."""
+def _unquoted(text: str) -> bool:
+    """Whether joined values (one row, or rows each ended by LF) can be
+    written as they are, given that the caller has checked that their commas
+    and LFs are exactly the separators: no quote, CR or tab, and no value
+    starting or ending with whitespace."""
+    if '"' in text or "\r" in text or "\t" in text:
+        return False
     for c in " \x0b\x0c":
         if c in text and (c + "," in text or "," + c in text or c + "\n" in text
                           or "\n" + c in text or text[0] == c or text[-1] == c):
-            return True
-    return False
+            return False
+    return True
 
 
 def _row_text(fields: Any, double: bool, row: int) -> str:
@@ -570,9 +574,8 @@ def _row_text(fields: Any, double: bool, row: int) -> str:
         except TypeError:  # a value that is not a str
             pass
         else:
-            if (line and '"' not in line and "\n" not in line and "\r" not in line
-                    and "\t" not in line and line.count(",") == len(fields) - 1
-                    and not _edge_space(line)):
+            if (line and "\n" not in line and line.count(",") == len(fields) - 1
+                    and _unquoted(line)):
                 return line + "\n"
     return _row_text_by_value(fields, double, row)
 
@@ -648,13 +651,11 @@ def _encode_plain(rows: Any) -> Optional[bytes]:
         text = "\n".join(map(",".join, rows)) + "\n"
     except TypeError:  # a value that is not a str
         return None
-    # No quote, CR or tab anywhere; the commas and LFs are exactly the
-    # separators (so no value holds one); no empty line (a row of one empty
-    # value is written ""); no value with whitespace at its edges.
-    if ('"' in text or "\r" in text or "\t" in text
-            or text.count(",") + len(rows) != sum(map(len, rows))
+    # The commas and LFs are exactly the separators (so no value holds one);
+    # no empty line (a row of one empty value is written "").
+    if (text.count(",") + len(rows) != sum(map(len, rows))
             or text.count("\n") != len(rows)
-            or text[0] == "\n" or "\n\n" in text or _edge_space(text)):
+            or text[0] == "\n" or "\n\n" in text or not _unquoted(text)):
         return None
     try:
         return text.encode("utf-8")
