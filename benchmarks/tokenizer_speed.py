@@ -1,13 +1,16 @@
-"""The C tokenizer alone, without Python, on the bench corpora.
+"""The C tokenizer alone, without Python, and smartrest.tokenize, on the
+bench corpora.
 
 Builds benchmarks/tokenizer_speed.c with the system C compiler (``cc``, or
 ``$CC``) at -O3, as setup.py builds the extension, writes each corpus of
-16 KB publishes to a file and prints the tokenizer's best throughput::
+16 KB publishes to a file and prints the tokenizer's best throughput; then
+times ``smartrest.tokenize`` (numpy arrays out) over the same publishes one
+by one and over them joined into one buffer (best of 15, GC off)::
 
     python benchmarks/tokenizer_speed.py [CORPUS ...]
 
-This is the ceiling of ``smartrest.tokenize``; ``decode`` spends most of its
-time building ``str`` and ``list`` objects on top.
+The C figure is the ceiling of ``smartrest.tokenize``; ``decode`` spends
+most of its time building ``str`` and ``list`` objects on top.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import smartrest
 from smartrest import bench
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,8 +44,26 @@ def main(names: list) -> int:
                     f.write(struct.pack("<I", len(payload)) + payload)
             out = subprocess.run([str(exe), str(data)], check=True, capture_output=True,
                                  text=True).stdout.strip()
-            print(f"{name} 16k: {out}")
+            print(f"{name} 16k: C tokenizer {out}")
+            _time_tokenize(name)
     return 0
+
+
+def _time_tokenize(name: str) -> None:
+    try:
+        tokenize = smartrest.tokenize
+        import numpy  # noqa: F401  (tokenize needs it)
+    except (AttributeError, ImportError):
+        print(f"{name} 16k: smartrest.tokenize needs numpy; skipped")
+        return
+    payloads = bench.corpus(name, "16k")
+    joined = b"".join(payloads)
+    total = len(joined)
+    for label, call in (("publishes one by one", lambda: [tokenize(p) for p in payloads]),
+                        ("one buffer", lambda: tokenize(joined))):
+        best = bench.measure(call, repeat=15, min_time=0.05)
+        print(f"{name} 16k: smartrest.tokenize ({smartrest.IMPLEMENTATION}), {label}: "
+              f"{total / best / 1e9:.2f} GB/s")
 
 
 if __name__ == "__main__":
