@@ -123,6 +123,17 @@ size_t sr_utf8_check(const unsigned char *s, size_t n);
 size_t sr_escaped_len(const unsigned char *v, size_t n);
 size_t sr_escape(const unsigned char *v, size_t n, int double_quotes, unsigned char *dst);
 
+/* Columnar access.  sr_columns copies fields f[0..n) into column arrays
+ * until it meets one that needs unescaping (returned: its index, or n):
+ * st[i] and en[i] its span, fl[i] 1 if quoted | 2 if it holds non-ASCII.
+ * first is the index of f[0] among all fields; rows that end here are
+ * counted into *nrows, and rs[row + 1] is set to the index just past each
+ * row's last field (rs needs room for one item beyond the last row; the
+ * slot after the current row is scratch until that row ends).  The arrays
+ * must not overlap. */
+size_t sr_columns(const sr_field *f, size_t n, size_t first, int64_t *st, int64_t *en,
+                  unsigned char *fl, int64_t *rs, size_t *nrows);
+
 /* Numbers (columnar access).  SR_NUM_SLOW: not handled by the fast path,
  * use a general parser; SR_NUM_BAD: not an integer; SR_NUM_RANGE: outside
  * int64. */

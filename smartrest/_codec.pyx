@@ -64,6 +64,8 @@ cdef extern from "smartrest.h":
     void sr_rebase(sr_tokenizer *t, size_t shift) nogil
     int sr_check_pending(sr_tokenizer *t, size_t len) nogil
     size_t sr_unescape(const unsigned char *src, size_t len, unsigned char *dst) nogil
+    size_t sr_columns(const sr_field *f, size_t n, size_t first, int64_t *st, int64_t *en,
+                      unsigned char *fl, int64_t *rs, size_t *nrows) nogil
     size_t sr_utf8_check(const unsigned char *s, size_t n) nogil
     size_t sr_escaped_len(const unsigned char *v, size_t n) nogil
     size_t sr_escape(const unsigned char *v, size_t n, int double_quotes,
@@ -690,11 +692,11 @@ cdef class Tokens:
     Made by :func:`smartrest.tokenize`.
     """
     cdef readonly object data
-    cdef readonly object starts
-    cdef readonly object ends
-    cdef readonly object row_starts
-    cdef readonly object flags
     cdef _Buffer _buf
+    # The arrays' memory, and the numpy arrays over it, made when first
+    # asked for (row, to_rows and column read the memory directly).
+    cdef _Owned _ost, _oen, _ofl, _ors
+    cdef object _starts, _ends, _flags, _row_starts
     cdef dict _origin  # field index -> payload offset, for unescaped fields
     cdef Py_ssize_t _nrows
     cdef Py_ssize_t _nfields
@@ -704,8 +706,40 @@ cdef class Tokens:
     cdef const int64_t *_rs
     cdef const unsigned char *_fl
 
+    def __init__(self, *args, **kwargs):
+        raise TypeError("Tokens are made by smartrest.tokenize()")
+
     def __len__(self):
         return self._nrows
+
+    @property
+    def starts(self):
+        """Each field's first byte in ``data`` (int64, read-only)."""
+        if self._starts is None:
+            self._starts = _frombuffer(self._ost, _int64)
+        return self._starts
+
+    @property
+    def ends(self):
+        """Each field's end in ``data``, exclusive (int64, read-only)."""
+        if self._ends is None:
+            self._ends = _frombuffer(self._oen, _int64)
+        return self._ends
+
+    @property
+    def flags(self):
+        """Each field's flags: 1 quoted, 2 holds non-ASCII (uint8, read-only)."""
+        if self._flags is None:
+            self._flags = _frombuffer(self._ofl, _uint8)
+        return self._flags
+
+    @property
+    def row_starts(self):
+        """Index of each row's first field, and the field count at the end
+        (int64, ``len(self) + 1`` items, read-only)."""
+        if self._row_starts is None:
+            self._row_starts = _frombuffer(self._ors, _int64)
+        return self._row_starts
 
     @property
     def nfields(self):
@@ -896,35 +930,32 @@ cdef int _tokenize_columns(sr_tokenizer *t, const unsigned char *buf, size_t len
     cdef size_t nf, i, k, u
     cdef unsigned flags
     cdef int rc
-    cdef int64_t *st
-    cdef int64_t *en
-    cdef unsigned char *fl
     while True:
         rc = sr_tokenize(t, buf, length, 1, f, FIELDS_PER_CALL, &nf)
         if rc == SR_ERROR:
             return rc
         if _columns_reserve(c, nf) == -1:
             return -1
-        st = c.st + c.n
-        en = c.en + c.n
-        fl = c.fl + c.n
-        for i in range(nf):
+        i = 0
+        while True:
+            i += sr_columns(f + i, nf - i, c.n + i, c.st + c.n + i, c.en + c.n + i,
+                            c.fl + c.n + i, c.rs, &c.nr)
+            if i == nf:
+                break
+            # A quoted field with escape pairs or text after its quote: its
+            # value goes after the payload in data.
             flags = f[i].flags
-            if flags & SR_F_UNESCAPE:
-                k = c.n + i
-                if _columns_unescaped(c, k, f[i].start, f[i].len) == -1:
-                    return -1
-                u = sr_unescape(buf + f[i].start, f[i].len, c.x + c.xn)
-                st[i] = <int64_t>(length + c.xn)
-                en[i] = <int64_t>(length + c.xn + u)
-                c.xn += u
-            else:
-                st[i] = <int64_t>f[i].start
-                en[i] = <int64_t>(f[i].start + f[i].len)
-            fl[i] = ((flags >> 3) & 1) | ((flags >> 1) & 2)  # SR_F_QUOTED, SR_F_HIGH
-            if flags & SR_F_ROW_END:
-                c.nr += 1
-                c.rs[c.nr] = <int64_t>(c.n + i + 1)
+            k = c.n + i
+            if _columns_unescaped(c, k, f[i].start, f[i].len) == -1:
+                return -1
+            u = sr_unescape(buf + f[i].start, f[i].len, c.x + c.xn)
+            c.st[k] = <int64_t>(length + c.xn)
+            c.en[k] = <int64_t>(length + c.xn + u)
+            c.xn += u
+            c.fl[k] = ((flags >> 3) & 1) | ((flags >> 1) & 2)  # SR_F_QUOTED, SR_F_HIGH
+            c.rs[c.nr + 1] = <int64_t>(k + 1)
+            c.nr += flags & SR_F_ROW_END
+            i += 1
         c.n += nf
         if rc != SR_FULL:
             return rc
@@ -952,8 +983,8 @@ cdef object _int64 = None
 cdef object _uint8 = None
 
 
-cdef object _lend(void **ptr, size_t count, size_t itemsize, dtype, const void **at):
-    """A read-only numpy array of `count` items over *ptr, which it now owns
+cdef _Owned _own(void **ptr, size_t count, size_t itemsize, const void **at):
+    """An _Owned over the first `count` items of *ptr, which it now owns
     (*ptr becomes NULL); *at is where the items ended up."""
     cdef _Owned owner = _Owned.__new__(_Owned)
     cdef void *p = realloc(ptr[0], count * itemsize if count else 1)  # give back the spare room
@@ -963,7 +994,7 @@ cdef object _lend(void **ptr, size_t count, size_t itemsize, dtype, const void *
     owner.nbytes = <Py_ssize_t>(count * itemsize)
     ptr[0] = NULL
     at[0] = owner.ptr
-    return _frombuffer(owner, dtype)  # positional: keywords cost more than the call
+    return owner
 
 
 def tokenize(payload, *, strict=False):
@@ -1013,11 +1044,10 @@ def tokenize(payload, *, strict=False):
             tok.data = b.keep if b.keep is not None else memoryview(payload)
         tok._nrows = <Py_ssize_t>c.nr
         tok._nfields = <Py_ssize_t>c.n
-        tok.starts = _lend(<void **>&c.st, c.n, sizeof(int64_t), _int64, <const void **>&tok._st)
-        tok.ends = _lend(<void **>&c.en, c.n, sizeof(int64_t), _int64, <const void **>&tok._en)
-        tok.flags = _lend(<void **>&c.fl, c.n, 1, _uint8, <const void **>&tok._fl)
-        tok.row_starts = _lend(<void **>&c.rs, c.nr + 1, sizeof(int64_t), _int64,
-                               <const void **>&tok._rs)
+        tok._ost = _own(<void **>&c.st, c.n, sizeof(int64_t), <const void **>&tok._st)
+        tok._oen = _own(<void **>&c.en, c.n, sizeof(int64_t), <const void **>&tok._en)
+        tok._ofl = _own(<void **>&c.fl, c.n, 1, <const void **>&tok._fl)
+        tok._ors = _own(<void **>&c.rs, c.nr + 1, sizeof(int64_t), <const void **>&tok._rs)
         return tok
     finally:
         _columns_free(&c)

@@ -33,15 +33,18 @@ class Tokens:
     See :class:`smartrest.Tokens`.
     """
 
-    def __init__(self, rows: List[List[str]]) -> None:
+    def __init__(self, rows: List[List[str]], quoted: List[bool]) -> None:
         np = _numpy()
         values = [f.encode("utf-8") for row in rows for f in row]
+        self.flags = np.fromiter(
+            (q | (not v.isascii()) << 1 for q, v in zip(quoted, values)),
+            dtype=np.uint8, count=len(values))
         lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
         self.ends = np.cumsum(lengths, dtype=np.int64)
         self.starts = self.ends - lengths
         counts = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
         self.row_starts = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        for array in (self.starts, self.ends, self.row_starts):
+        for array in (self.starts, self.ends, self.row_starts, self.flags):
             array.setflags(write=False)
         self.data = b"".join(values)
         self._rows = rows
@@ -132,7 +135,43 @@ def tokenize(payload: Any, *, strict: bool = False) -> Tokens:
         ImportError: numpy is not installed.
     """
     _numpy()
-    return Tokens(_pure.decode(payload, limit=None, strict=strict))
+    rows = _pure.decode(payload, limit=None, strict=strict)
+    return Tokens(rows, _quoted_fields(_pure._as_bytes(payload)))
+
+
+def _quoted_fields(data: bytes) -> List[bool]:
+    """For every field of a well-formed payload, whether it is quoted.
+
+    Walks the rows as the reference scanner does (``_pure._scan_row``):
+    empty lines hold no row, a field is quoted when its first byte is a
+    quote, and the text after its closing quote runs to the next separator.
+    """
+    text = data.decode("latin-1")  # byte positions; separators are ASCII
+    n = len(text)
+    pos = 0
+    out: List[bool] = []
+    while pos < n:
+        if text[pos] == "\n":
+            pos += 1
+            continue
+        if text.startswith("\r\n", pos):
+            pos += 2
+            continue
+        while True:  # the fields of one row
+            quoted = text.startswith('"', pos)
+            out.append(quoted)
+            if quoted:
+                match = _pure._QUOTED.match(text, pos)
+                assert match is not None  # decode has accepted the payload
+                pos = match.end()
+            sep = _pure._SEP.search(text, pos)
+            if sep is None:
+                pos = n
+                break
+            pos = sep.end()
+            if sep.group() == "\n":
+                break
+    return out
 
 
 def decode_batch(

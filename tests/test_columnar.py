@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import math
 import threading
 
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 np = pytest.importorskip("numpy")
 
 from smartrest import _columnar, _pure  # noqa: E402
-from smartrest.errors import InvalidNumber, PayloadTooLarge, UnterminatedQuote  # noqa: E402
+from smartrest.errors import (  # noqa: E402
+    InvalidNumber, PayloadTooLarge, SmartRestError, UnterminatedQuote)
 
 
 def _c():
@@ -72,6 +74,22 @@ def test_arrays_outlive_tokens(col):
     expected = (list(starts), list(rows))
     del t
     assert (list(starts), list(rows)) == expected
+
+
+def test_arrays_are_made_once(col):
+    # C makes the numpy arrays when first asked for: the same object after.
+    t = col.tokenize(PAYLOAD)
+    assert t.starts is t.starts and t.ends is t.ends
+    assert t.flags is t.flags and t.row_starts is t.row_starts
+    assert list(t.flags) == [0] * 10 + [0, 1, 2] + [0, 0, 0, 1]  # 1 quoted, 2 non-ASCII
+
+
+def test_tokens_come_from_tokenize():
+    module = _c()
+    if module is None:
+        pytest.skip("C extension not built")
+    with pytest.raises(TypeError, match="tokenize"):
+        module.Tokens()
 
 
 def test_growth_of_the_arrays(col):
@@ -143,6 +161,35 @@ def test_tokenize_errors_like_decode(col):
     assert info.value.offset == 4
     with pytest.raises(ValueError):
         col.tokenize(PAYLOAD).column(0, dtype=complex)
+
+
+# Bytes that matter to the tokenizer, and a few that do not.
+payload_bytes = st.lists(st.sampled_from(
+    [b",", b"\n", b"\r", b'"', b"\\", b"a", b"7", b"\xc3\xa9", b"\xff", b" "]),
+    max_size=60).map(b"".join)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload_bytes, st.booleans())
+def test_tokenize_agrees_with_decode(col, payload, strict):
+    # The same rows, or the same error, as the reference decode; and every
+    # field's span in data holds its value.
+    try:
+        want = _pure.decode(payload, strict=strict, limit=None)
+    except SmartRestError as exc:
+        with pytest.raises(type(exc)) as info:
+            col.tokenize(payload, strict=strict)
+        assert (info.value.offset, info.value.row, info.value.field) == (
+            exc.offset, exc.row, exc.field)
+        return
+    t = col.tokenize(payload, strict=strict)
+    assert t.to_rows() == want
+    data = bytes(t.data)
+    values = [data[s:e].decode() for s, e in zip(t.starts, t.ends)]
+    assert values == [f for row in want for f in row]
+    assert list(t.row_starts) == [0] + list(itertools.accumulate(map(len, want)))
+    if col is not _columnar:  # the C flags against the reference
+        assert list(t.flags) == list(_columnar.tokenize(payload, strict=strict).flags)
 
 
 numbers = st.one_of(
