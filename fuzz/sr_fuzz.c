@@ -16,7 +16,10 @@
  *    sr_rebase and sr_check_pending as the Decoder does) gives the same
  *    fields and the same error as one call, whatever the output array size;
  *  - sr_escape writes exactly sr_escaped_len bytes, in both quote modes, and
- *    tokenizing the escaped value (strict and lenient) gives the value back.
+ *    tokenizing the escaped value (strict and lenient) gives the value back;
+ *  - sr_columns gives every field's span, flags and row ends as emitted;
+ *  - sr_parse_double, where it accepts a value, gives strtod's double bit
+ *    for bit, and reads only the value's bytes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -109,6 +112,46 @@ static void take_field(outcome *o, const unsigned char *buf, size_t len, const s
     free(val);
 }
 
+/* sr_columns against the fields it is given: spans, flags, row starts. */
+static void check_columns(const sr_field *f, size_t n, size_t first, size_t rows_before)
+{
+    int64_t *st = malloc((n ? n : 1) * sizeof(int64_t));
+    int64_t *en = malloc((n ? n : 1) * sizeof(int64_t));
+    unsigned char *fl = malloc(n ? n : 1);
+    int64_t *rs = calloc(n + rows_before + 2, sizeof(int64_t));
+    size_t i = 0, nr = rows_before, row = rows_before, k;
+    CHECK(st && en && fl && rs);
+    while (i < n) {
+        k = sr_columns(f + i, n - i, first + i, st + i, en + i, fl + i, rs, &nr);
+        CHECK(k <= n - i);
+        i += k;
+        if (i < n) { /* a field to unescape: sr_columns stops at it */
+            CHECK(f[i].flags & SR_F_UNESCAPE);
+            rs[nr + 1] = (int64_t)(first + i + 1);
+            nr += f[i].flags & SR_F_ROW_END;
+            st[i] = en[i] = -1;
+            fl[i] = (unsigned char)(((f[i].flags >> 3) & 1) | ((f[i].flags >> 1) & 2));
+            i++;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (!(f[i].flags & SR_F_UNESCAPE)) {
+            CHECK(st[i] == (int64_t)f[i].start);
+            CHECK(en[i] == (int64_t)(f[i].start + f[i].len));
+        }
+        CHECK(fl[i] == ((f[i].flags & SR_F_QUOTED) ? 1 : 0) + ((f[i].flags & SR_F_HIGH) ? 2 : 0));
+        if (f[i].flags & SR_F_ROW_END) {
+            row++;
+            CHECK(rs[row] == (int64_t)(first + i + 1));
+        }
+    }
+    CHECK(nr == row);
+    free(st);
+    free(en);
+    free(fl);
+    free(rs);
+}
+
 /* Run sr_tokenize over buf[0..len) until it stops; record the fields. */
 static int run(sr_tokenizer *t, const unsigned char *buf, size_t len, int final,
                sr_field *fields, size_t cap, outcome *o)
@@ -119,6 +162,7 @@ static int run(sr_tokenizer *t, const unsigned char *buf, size_t len, int final,
         int rc = sr_tokenize(t, buf, len, final, fields, cap, &n);
         CHECK(n <= cap);
         CHECK(t->pos <= len);
+        check_columns(fields, n, o->n, 0);
         for (i = 0; i < n; i++)
             take_field(o, buf, len, &fields[i]);
         if (rc == SR_FULL) {
@@ -283,6 +327,32 @@ static uint16_t u16(const uint8_t *p)
     return (uint16_t)(p[0] | (p[1] << 8));
 }
 
+/* sr_parse_double on every short value of o against strtod. */
+static void check_numbers(const outcome *o)
+{
+    size_t i, at = 0;
+    for (i = 0; i < o->n; at += o->lens[i], i++) {
+        size_t n = o->lens[i];
+        unsigned char *exact;
+        char text[40], *end;
+        double got, want;
+        if (n > 32)
+            continue;
+        exact = malloc(n ? n : 1); /* exactly the value: ASan sees overreads */
+        CHECK(exact);
+        if (n)
+            memcpy(exact, o->values + at, n);
+        if (sr_parse_double(exact, n, &got) == SR_NUM_OK) {
+            memcpy(text, exact, n);
+            text[n] = 0;
+            want = strtod(text, &end);
+            CHECK(n > 0 && end == text + n);
+            CHECK(memcmp(&got, &want, sizeof got) == 0);
+        }
+        free(exact);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int strict, double_quotes;
@@ -325,6 +395,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               !(whole.rc == SR_ERROR && whole.err == SR_E_ROW_TOO_LARGE)))
             same_outcome(&whole, &split);
     }
+    check_numbers(&whole);
     out_free(&whole);
     out_free(&split);
 

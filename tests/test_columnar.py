@@ -196,16 +196,31 @@ numbers = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False).map(repr),
     st.integers(-10**20, 10**20).map(str),
     st.decimals(allow_nan=False, allow_infinity=False, places=4).map(str),
-    st.sampled_from(["1e22", "1e23", "0.1", "-0", "123456789012345678", "4.9e-324", "nan", "inf"]),
+    st.sampled_from(["1e22", "1e23", "0.1", "-0", "123456789012345678", "4.9e-324", "nan", "inf",
+                     # The short-decimal path: a dot anywhere, 16 characters
+                     # at most after the sign, up to 2**53 and just past it.
+                     "1.", ".5", "-.5", "+1.5", "+.0", "0.000000000000001",
+                     "123456789012345.6", "1234567.89012345", "9007199254740992",
+                     "9007199254740993", "900719925474099.3", "1.2.3", "12e", "1_0"]),
+    st.from_regex(r"\A[+-]?[0-9]{0,9}\.?[0-9]{0,9}\Z").filter(
+        lambda t: any(c.isdigit() for c in t)),
 )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(numbers, min_size=1, max_size=30))
 def test_float_column_equals_python_float(col, texts):
-    payload = "".join(f"200,f,s,{t}\n" for t in texts).encode()
+    good = []
+    for t in texts:
+        try:
+            good.append((t, float(t)))
+        except ValueError:  # "1.2.3", "12e": the column must refuse them
+            with pytest.raises(InvalidNumber):
+                col.tokenize(f"200,f,s,{t}\n".encode()).column(3)
+    payload = "".join(f"200,f,s,{t}\n" for t, _ in good).encode()
     got = col.tokenize(payload).column(3)
-    want = [float(t) for t in texts]
+    want = [w for _, w in good]
+    assert len(got) == len(want)
     for g, w in zip(got, want):
         assert (math.isnan(g) and math.isnan(w)) or g == w
 
