@@ -156,6 +156,21 @@ def test_implementations_share_docs():
         assert ours.__doc__ == reference.__doc__, reference.__qualname__
 
 
+def test_implementations_share_public_attributes():
+    # What one implementation's objects offer, the other's offer too (the
+    # pure-Python Tokens once lacked flags).
+    c = pytest.importorskip("smartrest._codec")
+    pytest.importorskip("numpy")
+    from smartrest import _columnar, _pure
+
+    def public(obj):
+        return {name for name in dir(obj) if not name.startswith("_")}
+
+    payload = b'a,"b"\n'
+    assert public(c.tokenize(payload)) == public(_columnar.tokenize(payload))
+    assert public(c.Decoder()) == public(_pure.Decoder())
+
+
 def test_decode_batch_payload_index():
     assert errors.SmartRestError("x").payload_index is None
     with pytest.raises(smartrest.SmartRestError) as info:
