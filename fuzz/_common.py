@@ -19,13 +19,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 with atheris.instrument_imports():
     import smartrest  # noqa: F401  (instrumented with the modules below)
-    from smartrest import _limits, _packing, _pure
+    from smartrest import _columnar, _limits, _packing, _pure
     from smartrest.errors import SmartRestError
 
 from smartrest import _codec  # compiled: not instrumented by atheris
 
 
-def _namespace(module, name):
+def _namespace(module, name, tokenize):
     return types.SimpleNamespace(
         name=name,
         decode=module.decode,
@@ -33,11 +33,12 @@ def _namespace(module, name):
         encode_row=module.encode_row,
         Decoder=module.Decoder,
         pack=functools.partial(_packing.pack, encode_row=module.encode_row),
+        tokenize=tokenize,
     )
 
 
-C = _namespace(_codec, "c")
-PY = _namespace(_pure, "python")
+C = _namespace(_codec, "c", _codec.tokenize)
+PY = _namespace(_pure, "python", _columnar.tokenize)
 IMPLS = (C, PY)
 packet_size = _limits.packet_size
 TRIM_MARKER = _packing.TRIM_MARKER
@@ -71,6 +72,22 @@ def outcome(fn, *args, **kwargs):
         return ("ok", fn(*args, **kwargs))
     except SmartRestError as exc:
         return ("error", type(exc), exc.offset, exc.row, exc.field)
+
+
+def tokenized_rows(tokenize, payload: bytes, strict: bool) -> list:
+    """The rows of ``tokenize(payload)``, after checking that every field's
+    span in ``data`` holds its value and that row_starts counts the fields
+    (a broken invariant raises AssertionError: a finding)."""
+    tokens = tokenize(payload, strict=strict)
+    rows = tokens.to_rows()
+    data = bytes(tokens.data)
+    spans = [data[s:e].decode("utf-8") for s, e in zip(tokens.starts.tolist(),
+                                                        tokens.ends.tolist())]
+    assert spans == [f for row in rows for f in row], (spans, rows)
+    counts = [b - a for a, b in zip(tokens.row_starts.tolist(), tokens.row_starts.tolist()[1:])]
+    assert counts == [len(row) for row in rows], (counts, rows)
+    assert len(tokens.flags) == tokens.nfields == len(spans)
+    return rows
 
 
 def rows_from_text(text: str) -> list:
