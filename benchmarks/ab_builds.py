@@ -13,6 +13,8 @@ hits both alike::
 It prints each build's best round and the speed of B relative to A (above 1:
 B is faster), from the best rounds and as the median of the paired rounds.
 Both builds must give the same output (checked first, except for tokenize).
+Tasks: decode, encode, tokenize (each 16 KB publish), tokenize-buffer (the
+publishes joined), column (``Tokens.column`` of the value field, float).
 """
 
 from __future__ import annotations
@@ -55,7 +57,15 @@ def workload(module: ModuleType, task: str, payloads: List[bytes]) -> Callable[[
     if task == "tokenize-buffer":
         tokenize, joined = module.tokenize, b"".join(payloads)
         return lambda: tokenize(joined)
+    if task == "column":
+        tokens = module.tokenize(b"".join(payloads))
+        return lambda: tokens.column(bench.VALUE_COLUMN, dtype=float)
     raise SystemExit(f"ab_builds: unknown task {task!r}")
+
+
+def _plain(result: Any) -> Any:
+    """Lists for numpy arrays, so that two results compare with ==."""
+    return result.tolist() if hasattr(result, "tolist") else result
 
 
 def main(argv: List[str]) -> int:
@@ -63,7 +73,7 @@ def main(argv: List[str]) -> int:
     parser.add_argument("a", help="the .so to compare against")
     parser.add_argument("b", help="the .so under test")
     parser.add_argument("--task", default="decode",
-                        choices=["decode", "encode", "tokenize", "tokenize-buffer"])
+                        choices=["decode", "encode", "tokenize", "tokenize-buffer", "column"])
     parser.add_argument("--corpus", default="mixed", choices=sorted(bench.CORPORA))
     parser.add_argument("--rounds", type=int, default=15, help="rounds per build (default 15)")
     parser.add_argument("--min-time", type=float, default=0.15,
@@ -73,7 +83,7 @@ def main(argv: List[str]) -> int:
     payloads = bench.corpus(args.corpus, "16k")
     run_a = workload(load(args.a), args.task, payloads)
     run_b = workload(load(args.b), args.task, payloads)
-    if not args.task.startswith("tokenize") and run_a() != run_b():
+    if not args.task.startswith("tokenize") and _plain(run_a()) != _plain(run_b()):
         print("ab_builds: the two builds give different output", file=sys.stderr)
         return 1
     gc.collect()
