@@ -41,9 +41,8 @@ __all__ = ["decode", "encode", "encode_row", "Decoder"]
 _QUOTED = re.compile(r'"(?=((?:[^"\\]+|\\"|""|\\)*))\1"')
 _PAIR = re.compile(r'\\"|""')
 _SEP = re.compile(r"[,\n]")
-_NEEDS_QUOTES = re.compile(r'["\n\r\t,]|^[ \t\n\r\x0b\x0c]|[ \t\n\r\x0b\x0c]\Z')
-# The same rule in two quick parts: a character class (one scan) and the
-# two edges (the alternation above tries every position three ways).
+# When a value is quoted: it holds a quote, comma, LF, CR or tab, or starts
+# or ends with whitespace.  A character class (one scan) and the two edges.
 _SPECIAL = re.compile(r'["\n\r\t,]')
 _EDGE = " \t\n\r\x0b\x0c"
 
@@ -529,9 +528,15 @@ def _value_text(value: Any, row: int, field: int) -> str:
     )
 
 
+def _needs_quotes(value: str) -> bool:
+    """Whether encoding writes ``value`` quoted (the empty value of a row of
+    one field aside, which is written ``""``)."""
+    return bool(value) and (value[0] in _EDGE or value[-1] in _EDGE
+                            or _SPECIAL.search(value) is not None)
+
+
 def _quote(value: str, double: bool) -> str:
-    if not value or (value[0] not in _EDGE and value[-1] not in _EDGE
-                     and _SPECIAL.search(value) is None):
+    if not _needs_quotes(value):
         return value
     body = value.rstrip("\\")
     tail = value[len(body):]

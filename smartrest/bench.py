@@ -298,8 +298,8 @@ class Corpus:
     def __post_init__(self) -> None:
         self.nbytes = sum(len(p) for p in self.payloads)
         self.fields = sum(len(r) for r in self.rows)
-        needs_quotes = _pure._NEEDS_QUOTES.search  # the encoder's own rule
-        self.quoted = sum(1 for r in self.rows for v in r if v and needs_quotes(v))
+        needs_quotes = _pure._needs_quotes  # the encoder's own rule
+        self.quoted = sum(1 for r in self.rows for v in r if needs_quotes(v))
 
     @functools.cached_property
     def groups(self) -> List[List[List[str]]]:
