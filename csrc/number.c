@@ -22,8 +22,6 @@ size_t sr_columns(const sr_field *f, size_t n, size_t first, int64_t *restrict s
     size_t i, nr = *nrows;
     for (i = 0; i < n; i++) {
         unsigned flags = f[i].flags;
-        if (flags & SR_F_UNESCAPE)
-            break;
         st[i] = (int64_t)f[i].start;
         en[i] = (int64_t)(f[i].start + f[i].len);
         fl[i] = (unsigned char)(((flags >> 3) & 1) | ((flags >> 1) & 2));
@@ -31,6 +29,10 @@ size_t sr_columns(const sr_field *f, size_t n, size_t first, int64_t *restrict s
          * every field and kept (nr moves on) at a row's last field. */
         rs[nr + 1] = (int64_t)(first + i + 1);
         nr += flags & SR_F_ROW_END;
+        if (flags & SR_F_UNESCAPE) {
+            i++;
+            break;
+        }
     }
     *nrows = nr;
     return i;

@@ -123,9 +123,11 @@ size_t sr_utf8_check(const unsigned char *s, size_t n);
 size_t sr_escaped_len(const unsigned char *v, size_t n);
 size_t sr_escape(const unsigned char *v, size_t n, int double_quotes, unsigned char *dst);
 
-/* Columnar access.  sr_columns copies fields f[0..n) into column arrays
- * until it meets one that needs unescaping (returned: its index, or n):
- * st[i] and en[i] its span, fl[i] 1 if quoted | 2 if it holds non-ASCII.
+/* Columnar access.  sr_columns copies fields f[0..n) into column arrays,
+ * up to and including the first one that needs unescaping, and returns how
+ * many it copied (n if none needs it; for the one that does, st and en hold
+ * its raw span, which the caller replaces by its unescaped value's):
+ * st[i] and en[i] the span, fl[i] 1 if quoted | 2 if it holds non-ASCII.
  * first is the index of f[0] among all fields; rows that end here are
  * counted into *nrows, and rs[row + 1] is set to the index just past each
  * row's last field (rs needs room for one item beyond the last row; the

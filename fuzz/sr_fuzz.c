@@ -123,22 +123,16 @@ static void check_columns(const sr_field *f, size_t n, size_t first, size_t rows
     CHECK(st && en && fl && rs);
     while (i < n) {
         k = sr_columns(f + i, n - i, first + i, st + i, en + i, fl + i, rs, &nr);
-        CHECK(k <= n - i);
+        CHECK(k >= 1 && k <= n - i);
         i += k;
-        if (i < n) { /* a field to unescape: sr_columns stops at it */
-            CHECK(f[i].flags & SR_F_UNESCAPE);
-            rs[nr + 1] = (int64_t)(first + i + 1);
-            nr += f[i].flags & SR_F_ROW_END;
-            st[i] = en[i] = -1;
-            fl[i] = (unsigned char)(((f[i].flags >> 3) & 1) | ((f[i].flags >> 1) & 2));
-            i++;
-        }
+        /* It stops right after a field to unescape, or at the end. */
+        CHECK(i == n || (f[i - 1].flags & SR_F_UNESCAPE));
+        for (size_t j = i - k; j + 1 < i; j++)
+            CHECK(!(f[j].flags & SR_F_UNESCAPE));
     }
     for (i = 0; i < n; i++) {
-        if (!(f[i].flags & SR_F_UNESCAPE)) {
-            CHECK(st[i] == (int64_t)f[i].start);
-            CHECK(en[i] == (int64_t)(f[i].start + f[i].len));
-        }
+        CHECK(st[i] == (int64_t)f[i].start);
+        CHECK(en[i] == (int64_t)(f[i].start + f[i].len));
         CHECK(fl[i] == ((f[i].flags & SR_F_QUOTED) ? 1 : 0) + ((f[i].flags & SR_F_HIGH) ? 2 : 0));
         if (f[i].flags & SR_F_ROW_END) {
             row++;

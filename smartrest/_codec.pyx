@@ -693,14 +693,14 @@ cdef class Tokens:
     """
     cdef readonly object data
     cdef _Buffer _buf
-    # The arrays' memory, and the numpy arrays over it, made when first
-    # asked for (row, to_rows and column read the memory directly).
-    cdef _Owned _ost, _oen, _ofl, _ors
-    cdef object _starts, _ends, _flags, _row_starts
     cdef dict _origin  # field index -> payload offset, for unescaped fields
     cdef Py_ssize_t _nrows
     cdef Py_ssize_t _nfields
-    # The arrays' memory (read-only to Python, owned through them).
+    # The arrays' memory: its owners, the numpy arrays over it (made when
+    # first asked for), and plain pointers (row, to_rows and column read
+    # the memory directly).
+    cdef _Owned _ost, _oen, _ofl, _ors
+    cdef object _starts, _ends, _flags, _row_starts
     cdef const int64_t *_st
     cdef const int64_t *_en
     cdef const int64_t *_rs
@@ -887,8 +887,8 @@ cdef void _columns_free(Columns *c) noexcept nogil:
 
 cdef int _columns_reserve(Columns *c, size_t more) noexcept nogil:
     """Room for `more` further fields (and rows).  0, or -1 without memory."""
-    cdef size_t cap = c.cap
-    if c.n + more <= cap:
+    cdef size_t cap = c.cap if c.cap else more
+    if c.n + more <= c.cap:
         return 0
     while cap < c.n + more:
         cap *= 2
@@ -928,7 +928,6 @@ cdef int _tokenize_columns(sr_tokenizer *t, const unsigned char *buf, size_t len
     stays in the first-level cache).  SR_DONE, SR_ERROR, or -1 (no memory)."""
     cdef sr_field f[FIELDS_PER_CALL]
     cdef size_t nf, i, k, u
-    cdef unsigned flags
     cdef int rc
     while True:
         rc = sr_tokenize(t, buf, length, 1, f, FIELDS_PER_CALL, &nf)
@@ -937,25 +936,19 @@ cdef int _tokenize_columns(sr_tokenizer *t, const unsigned char *buf, size_t len
         if _columns_reserve(c, nf) == -1:
             return -1
         i = 0
-        while True:
+        while i < nf:
             i += sr_columns(f + i, nf - i, c.n + i, c.st + c.n + i, c.en + c.n + i,
                             c.fl + c.n + i, c.rs, &c.nr)
-            if i == nf:
-                break
-            # A quoted field with escape pairs or text after its quote: its
-            # value goes after the payload in data.
-            flags = f[i].flags
-            k = c.n + i
-            if _columns_unescaped(c, k, f[i].start, f[i].len) == -1:
-                return -1
-            u = sr_unescape(buf + f[i].start, f[i].len, c.x + c.xn)
-            c.st[k] = <int64_t>(length + c.xn)
-            c.en[k] = <int64_t>(length + c.xn + u)
-            c.xn += u
-            c.fl[k] = ((flags >> 3) & 1) | ((flags >> 1) & 2)  # SR_F_QUOTED, SR_F_HIGH
-            c.rs[c.nr + 1] = <int64_t>(k + 1)
-            c.nr += flags & SR_F_ROW_END
-            i += 1
+            if f[i - 1].flags & SR_F_UNESCAPE:
+                # A quoted field with escape pairs or text after its quote:
+                # its value goes after the payload in data.
+                k = c.n + i - 1
+                if _columns_unescaped(c, k, f[i - 1].start, f[i - 1].len) == -1:
+                    return -1
+                u = sr_unescape(buf + f[i - 1].start, f[i - 1].len, c.x + c.xn)
+                c.st[k] = <int64_t>(length + c.xn)
+                c.en[k] = <int64_t>(length + c.xn + u)
+                c.xn += u
         c.n += nf
         if rc != SR_FULL:
             return rc
@@ -1013,14 +1006,10 @@ def tokenize(payload, *, strict=False):
         _frombuffer = np.frombuffer
     memset(&c, 0, sizeof(c))
     sr_init(&t, 1 if strict else 0, 0)
-    # SmartREST fields average well over 8 bytes: start there, so that a
-    # large payload rarely grows (and copies) the arrays.
-    c.cap = 64 + b.length // 8
     try:
-        if (_resize(<void **>&c.st, c.cap * sizeof(int64_t))
-                or _resize(<void **>&c.en, c.cap * sizeof(int64_t))
-                or _resize(<void **>&c.fl, c.cap)
-                or _resize(<void **>&c.rs, (c.cap + 1) * sizeof(int64_t))):
+        # SmartREST fields average well over 8 bytes: start there, so that a
+        # large payload rarely grows (and copies) the arrays.
+        if _columns_reserve(&c, 64 + b.length // 8) == -1:
             raise MemoryError()
         c.rs[0] = 0
         with nogil:
