@@ -116,6 +116,8 @@ def _calls(impl):
 
     def tokenize(i):
         tokens = columnar.tokenize(PAYLOADS[i % len(PAYLOADS)])
+        if i & 1:  # the numpy arrays are made on first use: with and without
+            tokens.starts, tokens.ends, tokens.flags, tokens.row_starts
         tokens.column(3, dtype=float)
         tokens.column(4, dtype=str)
         tokens.row(len(tokens) - 1)
