@@ -85,7 +85,12 @@ typedef struct {
     uint64_t err_field;
 } sr_tokenizer;
 
-/* Start a tokenizer (zeroes the state, keeps nothing). */
+/* Start a tokenizer (zeroes the state, keeps nothing).
+ *
+ * Errors are final: once sr_tokenize or sr_check_pending has returned
+ * SR_ERROR, every later call of either returns SR_ERROR again, reads no
+ * byte and leaves err, err_offset, err_row and err_field as they are, until
+ * sr_init starts the tokenizer anew. */
 void sr_init(sr_tokenizer *t, int strict, uint64_t row_limit);
 
 /*

@@ -45,6 +45,8 @@ static int fail(sr_tokenizer *t, int code, uint64_t offset)
 
 int sr_check_pending(sr_tokenizer *t, size_t len)
 {
+    if (t->err != SR_OK)
+        return SR_ERROR; /* failed earlier: stays failed */
     /* In ROW_START no row has begun yet: what is left starts at pos. */
     uint64_t start = t->state == SR_S_ROW_START ? t->base + t->pos : t->row_start;
     if (t->row_limit && t->base + len - start > t->row_limit) {
@@ -146,6 +148,13 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
 #endif
 
 #define SAVE() (t->pos = p, *n_out = n)
+
+    if (t->err != SR_OK) {
+        /* Failed earlier: the positions kept refer to a buffer that may be
+         * gone, so nothing is read; the same error again. */
+        *n_out = 0;
+        return SR_ERROR;
+    }
 
     for (;;) {
         switch (t->state) {

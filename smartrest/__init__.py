@@ -72,7 +72,7 @@ def pack(
     *,
     topic: str,
     qos: int = 0,
-    limit: int = LIMIT,
+    limit: Optional[int] = LIMIT,
     on_oversize: str = "raise",
     quote_escape: str = "backslash",
 ) -> List[bytes]:
@@ -86,7 +86,8 @@ def pack(
         rows: rows of values, as for :func:`encode`.
         topic: the topic the publishes go to (its length counts).
         qos: 0, 1 or 2 (QoS 1 and 2 add a 2-byte packet identifier).
-        limit: the largest packet allowed, header included.
+        limit: the largest packet allowed, header included; ``None`` (or
+            a larger value) leaves only the MQTT maximum of 268435460 bytes.
         on_oversize: ``"raise"`` (default) or ``"truncate"``: cut the last
             field of a row that cannot fit alone, on a character boundary,
             ending it with ``"...<trimmed>"``.
@@ -95,8 +96,12 @@ def pack(
     Raises:
         RowTooLarge: a row cannot fit alone (with ``"truncate"``: not even
             with its last field cut).
-        TypeError: a value cannot be encoded.
-        ValueError: a bad option.
+        InvalidTopic: ``topic`` is empty, longer than 65535 UTF-8 bytes, or
+            holds NUL, ``+`` or ``#``.
+        TypeError: a value cannot be encoded, or ``limit`` is not an int
+            or ``None``.
+        ValueError: a bad option (``qos``, ``on_oversize``,
+            ``quote_escape``, a negative ``limit``).
     """
     return _pack(rows, topic=topic, qos=qos, limit=limit, on_oversize=on_oversize,
                  quote_escape=quote_escape, encode_row=encode_row)

@@ -15,9 +15,12 @@ from libc.stdint cimport uint64_t, int64_t
 from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport memcpy, memcmp, memmove, memset
 
-from smartrest._limits import LIMIT, check_payload_size, packet_size
-from smartrest._pure import _value_text, _count_rows
+from smartrest._limits import (LIMIT, check_limit, check_options, check_payload_size,
+                               check_topic, packet_size)
+from smartrest._payload import is_stable, payload_view
+from smartrest._pure import _value_text, _count_rows, _IN_USE
 from smartrest.errors import (
+    raised_again,
     SmartRestError,
     EmptyRow,
     InvalidUtf8,
@@ -84,6 +87,8 @@ cdef extern from "Python.h":
     char *PyBytes_AS_STRING(object o)
     Py_ssize_t PyBytes_GET_SIZE(object o)
     bint PyBytes_CheckExact(object o)
+    bint PyBytes_Check(object o)
+    object PySequence_Tuple(object o)
     bint PyUnicode_CheckExact(object o)
     bint PyList_CheckExact(object o)
     bint PyTuple_CheckExact(object o)
@@ -350,9 +355,13 @@ cdef bytes _utf8_of_str(str s):
 
 
 cdef class _Buffer:
-    """A read-only byte view of a payload: bytes, bytearray, memoryview, mmap, str."""
+    """The bytes of a payload: bytes, str (its UTF-8) or any C-contiguous
+    buffer (smartrest._payload has the rule).  Bytes that may change
+    (bytearray, mmap, numpy...) are copied by own(), which every caller runs
+    after the size check and before the bytes are scanned."""
     cdef Py_buffer view
     cdef bint has_view
+    cdef bint stable
     cdef object keep
     cdef const unsigned char *ptr
     cdef size_t length
@@ -360,41 +369,71 @@ cdef class _Buffer:
     def __cinit__(self, payload):
         if PyBytes_CheckExact(payload):
             self.keep = payload
-            self.ptr = <const unsigned char *>PyBytes_AS_STRING(payload)
-            self.length = <size_t>PyBytes_GET_SIZE(payload)
-            return
-        if isinstance(payload, str):
+        elif isinstance(payload, str):
             self.keep = _utf8_of_str(payload)
-            self.ptr = <const unsigned char *>PyBytes_AS_STRING(self.keep)
-            self.length = <size_t>PyBytes_GET_SIZE(self.keep)
-            return
-        try:
-            PyObject_GetBuffer(payload, &self.view, PyBUF_SIMPLE)
-        except (TypeError, BufferError):
-            raise TypeError(
-                f"payload must be bytes-like or str, not {type(payload).__name__}") from None
-        self.has_view = True
-        self.ptr = <const unsigned char *>self.view.buf
-        self.length = <size_t>self.view.len
+        else:
+            view = payload_view(payload)
+            if PyBytes_Check(view):  # a bytes subclass
+                self.keep = view
+            else:
+                PyObject_GetBuffer(view, &self.view, PyBUF_SIMPLE)
+                self.has_view = True
+                self.keep = view
+                self.stable = is_stable(view)
+                self.ptr = <const unsigned char *>self.view.buf
+                self.length = <size_t>self.view.len
+                return
+        self.stable = True
+        self.ptr = <const unsigned char *>PyBytes_AS_STRING(self.keep)
+        self.length = <size_t>PyBytes_GET_SIZE(self.keep)
 
     def __dealloc__(self):
         if self.has_view:
             PyBuffer_Release(&self.view)
 
-    cdef bytes tobytes(self):
-        return PyBytes_FromStringAndSize(<const char *>self.ptr, <Py_ssize_t>self.length)
+    cdef int own(self) except -1:
+        """Make the bytes ours if they may change: a copy, and the payload's
+        buffer released (a bytearray may be resized again)."""
+        if self.stable:
+            return 0
+        data = PyBytes_FromStringAndSize(<const char *>self.ptr, <Py_ssize_t>self.length)
+        PyBuffer_Release(&self.view)
+        self.has_view = False
+        self.keep.release()
+        self.keep = data
+        self.ptr = <const unsigned char *>PyBytes_AS_STRING(data)
+        self.stable = True
+        return 0
+
+    cdef bytes head(self, size_t n):
+        """The first n bytes (all, if fewer), as bytes."""
+        if n > self.length:
+            n = self.length
+        return PyBytes_FromStringAndSize(<const char *>self.ptr, <Py_ssize_t>n)
+
+
+cdef inline object _options(topic, qos, limit):
+    """The checked limit (smartrest._limits.check_options), quickly for the
+    usual options."""
+    if ((limit is None or (type(limit) is int and limit >= 0))
+            and type(qos) is int and 0 <= qos <= 2):
+        if topic is not None:
+            check_topic(topic)
+        return limit
+    return check_options(topic, qos, limit)
 
 
 cdef int _check_size(_Buffer b, topic, qos, limit) except -1:
-    """Raise PayloadTooLarge (or ValueError for bad options) like decode."""
+    """Raise PayloadTooLarge like decode (the options are checked)."""
     if limit is None:
-        if topic is not None or qos != 0:
-            check_payload_size(b"", topic, qos, None, _count_rows)
-    elif topic is None:
-        if qos != 0 or b.length + 2 > <size_t>limit:
-            check_payload_size(b.tobytes(), topic, qos, limit, _count_rows)
-    elif packet_size(topic, b.length, qos) > limit:
-        check_payload_size(b.tobytes(), topic, qos, limit, _count_rows)
+        return 0
+    if topic is None:
+        if b.length + 2 <= limit:
+            return 0
+    elif b.length <= 268435455 and packet_size(topic, b.length, qos) <= limit:
+        return 0
+    check_payload_size(b.length, b.head(limit if limit < b.length else b.length), topic,
+                       qos, limit, _count_rows)
     return 0
 
 
@@ -404,7 +443,9 @@ def decode(payload, *, topic=None, qos=0, limit=LIMIT, strict=False):
     cdef RowBuilder rb
     cdef Scratch scratch
     cdef list rows = []
+    limit = _options(topic, qos, limit)
     _check_size(b, topic, qos, limit)
+    b.own()
     sr_init(&t, 1 if strict else 0, 0)
     rb.items = NULL
     rb.n = rb.cap = 0
@@ -429,6 +470,17 @@ cdef class Decoder:
     it lacks its LF.  The rows are those :func:`smartrest.decode` gives for
     the whole stream; error offsets count from the start of the stream.
 
+    Errors are final: once :meth:`feed` or :meth:`close` has raised a
+    :class:`smartrest.SmartRestError` (or ``MemoryError``), the decoder is
+    failed and every later call of either raises an equal error again (same
+    class, message and attributes).  A chunk of the wrong type
+    (``TypeError``) changes nothing.
+
+    A decoder is one stream: it must not be used by two threads at once,
+    nor re-entered (from a garbage-collector callback, say) while one of
+    its calls runs.  Such a call raises ``RuntimeError`` and changes
+    nothing; the call that was running is not disturbed.
+
     Args:
         limit: the longest row allowed, in bytes, so that memory stays
             bounded; ``None`` allows any length.  Defaults to
@@ -437,6 +489,7 @@ cdef class Decoder:
 
     Raises:
         ValueError: ``limit`` is less than 1.
+        TypeError: ``limit`` is not an int or ``None``.
     """
     cdef sr_tokenizer t
     cdef RowBuilder rb
@@ -445,18 +498,35 @@ cdef class Decoder:
     cdef size_t length
     cdef size_t cap
     cdef bint closed
+    # Set while a call runs (checked and set with the GIL held, with no
+    # Python code in between): a second thread or a re-entered call gets
+    # RuntimeError instead of a share of this state.
+    cdef bint busy
+    # The error that failed the decoder: raised again by every later call.
+    # The tokenizer then refers to a buffer that is gone; nothing reads it.
+    cdef object _error
     cdef object _limit
 
     def __cinit__(self, *, limit=LIMIT, strict=False):
+        limit = check_limit(limit)
         if limit is not None and limit < 1:
             raise ValueError("limit must be positive or None")
-        sr_init(&self.t, 1 if strict else 0, 0 if limit is None else <uint64_t>limit)
+        sr_init(&self.t, 1 if strict else 0,
+                0 if limit is None else (<uint64_t>limit if limit < 2**64 else <uint64_t>-1))
         self._limit = limit
 
     def __dealloc__(self):
         _rb_free(&self.rb)
         free(self.scratch.data)
         free(self.buf)
+
+    cdef int _enter(self) except -1:
+        if self.busy:
+            raise RuntimeError(_IN_USE)
+        if self._error is not None:
+            raise raised_again(self._error)
+        self.busy = True
+        return 0
 
     cdef int _keep_tail(self, const unsigned char *src, size_t n) except -1:
         """Keep the unfinished part of src[0..n) (src may be self.buf)."""
@@ -478,37 +548,59 @@ cdef class Decoder:
         return 0
 
     def feed(self, data):
-        cdef _Buffer b = _Buffer(data)
+        cdef _Buffer b
         cdef list rows = []
         cdef size_t need
         cdef unsigned char *grown
-        if self.closed:
-            raise ValueError("feed() after close()")
-        if self.length == 0:
-            _run(&self.t, b.ptr, b.length, 0, rows, &self.rb, &self.scratch)
-            self._keep_tail(b.ptr, b.length)
+        self._enter()
+        try:
+            if self.closed:
+                raise ValueError("feed() after close()")
+            b = _Buffer(data)
+            b.own()
+            if self.length == 0:
+                try:
+                    _run(&self.t, b.ptr, b.length, 0, rows, &self.rb, &self.scratch)
+                    self._keep_tail(b.ptr, b.length)
+                except (SmartRestError, MemoryError) as exc:
+                    self._error = exc
+                    raise
+                return rows
+            need = self.length + b.length
+            if need > self.cap:
+                grown = <unsigned char *>realloc(self.buf, need)
+                if grown == NULL:
+                    raise MemoryError()  # nothing changed yet
+                self.buf = grown
+                self.cap = need
+            memcpy(self.buf + self.length, b.ptr, b.length)
+            self.length = need
+            try:
+                _run(&self.t, self.buf, self.length, 0, rows, &self.rb, &self.scratch)
+                self._keep_tail(self.buf, self.length)
+            except (SmartRestError, MemoryError) as exc:
+                self._error = exc
+                raise
             return rows
-        need = self.length + b.length
-        if need > self.cap:
-            grown = <unsigned char *>realloc(self.buf, need)
-            if grown == NULL:
-                raise MemoryError()
-            self.buf = grown
-            self.cap = need
-        memcpy(self.buf + self.length, b.ptr, b.length)
-        self.length = need
-        _run(&self.t, self.buf, self.length, 0, rows, &self.rb, &self.scratch)
-        self._keep_tail(self.buf, self.length)
-        return rows
+        finally:
+            self.busy = False
 
     def close(self):
         cdef list rows = []
-        if self.closed:
+        self._enter()
+        try:
+            if self.closed:
+                return rows
+            self.closed = True
+            try:
+                _run(&self.t, self.buf, self.length, 1, rows, &self.rb, &self.scratch)
+            except (SmartRestError, MemoryError) as exc:
+                self._error = exc
+                raise
+            self.length = 0
             return rows
-        self.closed = True
-        _run(&self.t, self.buf, self.length, 1, rows, &self.rb, &self.scratch)
-        self.length = 0
-        return rows
+        finally:
+            self.busy = False
 
 
 # ------------------------------------------------------------ encoding
@@ -543,8 +635,14 @@ cdef bytes _encode_rows(rows, int double_quotes):
     cdef unsigned char *dst
     try:
         for row in rows:
-            if PyList_CheckExact(row) or PyTuple_CheckExact(row):
+            # Each row is taken as a tuple (a tuple is used as it is): the
+            # spans below point into its str values, which it keeps alive
+            # whatever a value's conversion (__str__, __bytes__) does to the
+            # row it came from.
+            if PyTuple_CheckExact(row):
                 seq = row
+            elif PyList_CheckExact(row):
+                seq = PySequence_Tuple(row)
             elif isinstance(row, (str, bytes, bytearray)):
                 raise TypeError(
                     f"row {row_index} must be a sequence of values, not {type(row).__name__}")
@@ -685,9 +783,13 @@ cdef class Tokens:
     No Python object is made per field until one is asked for.  Field ``k``
     is ``data[starts[k]:ends[k]]`` (UTF-8); the fields of row ``r`` are
     ``row_starts[r]`` up to ``row_starts[r + 1]``.  ``data`` is the payload
-    itself, or a copy followed by the unescaped values of quoted fields that
-    held escape pairs or text after the closing quote.  The arrays are
-    read-only.
+    itself when its bytes cannot change (``bytes``, a memoryview of
+    ``bytes``), else a copy taken before the scan; when quoted fields held
+    escape pairs or text after the closing quote, it is a copy followed by
+    their unescaped values.  The arrays are read-only.
+
+    A Tokens never changes once made, whatever happens to the payload it
+    came from, so any number of threads may read one at the same time.
 
     Made by :func:`smartrest.tokenize`.
     """
@@ -772,8 +874,12 @@ cdef class Tokens:
         return [self.row(i) for i in range(self._nrows)]
 
     def _offset(self, Py_ssize_t k):
+        """The payload offset of field k's first byte (its opening quote if
+        quoted)."""
         cdef const int64_t *st = self._st
-        return self._origin.get(k, st[k])
+        if k in self._origin:
+            return self._origin[k]
+        return st[k] - 1 if self._fl[k] & 1 else st[k]
 
     def column(self, Py_ssize_t index, dtype=float, default=None):
         """Field ``index`` of every row as a numpy array, parsed in C.
@@ -786,10 +892,15 @@ cdef class Tokens:
                 empty; for ``float`` it defaults to NaN, for ``str`` to
                 ``""``; for ``int`` such a row is an error unless given.
 
+        A ``float`` field is ASCII text that Python's ``float()`` reads; an
+        ``int`` field is ASCII digits with an optional sign, within int64.
+
         Raises:
-            InvalidNumber: a field is not a number of that type (the error
-                names its byte offset, row and field).
-            ValueError: an unknown ``dtype``.
+            InvalidNumber: a field is not a number of that type.  The error
+                names the row, the field and the byte offset in the payload
+                of the field's first byte (its opening quote if quoted;
+                ``None`` for a row that lacks the field).
+            ValueError: an unknown ``dtype``, or a negative ``index``.
         """
         np = _numpy()
         cdef const int64_t *rs = self._rs
@@ -818,6 +929,8 @@ cdef class Tokens:
                 if rc != SR_NUM_OK:
                     text = (<const char *>(base + st[k]))[:en[k] - st[k]]
                     try:
+                        if not text.isascii():  # SmartREST numbers are ASCII
+                            raise ValueError
                         dv = float(text)
                     except ValueError:
                         raise InvalidNumber(f"not a number: {text.decode('utf-8')!r}",
@@ -999,6 +1112,7 @@ def tokenize(payload, *, strict=False):
     cdef size_t i
     cdef unsigned char *dst
     cdef Tokens tok = Tokens.__new__(Tokens)
+    b.own()  # Tokens keeps these bytes: they must not change
     global _frombuffer, _int64, _uint8
     if _frombuffer is None:
         _int64 = np.dtype(np.int64)
@@ -1030,7 +1144,7 @@ def tokenize(payload, *, strict=False):
             tok.data = data
         else:
             tok._buf = b
-            tok.data = b.keep if b.keep is not None else memoryview(payload)
+            tok.data = b.keep
         tok._nrows = <Py_ssize_t>c.nr
         tok._nfields = <Py_ssize_t>c.n
         tok._ost = _own(<void **>&c.st, c.n, sizeof(int64_t), <const void **>&tok._st)
@@ -1048,14 +1162,33 @@ def decode_batch(payloads, *, topic=None, qos=0, limit=LIMIT, strict=False):
     # A payload that cannot be read or is too large stops the batch there:
     # its error is raised after those of the payloads before it, so the
     # first problem in order is reported, as the reference does.
+    # Payloads are taken one at a time, as the reference decodes them: read,
+    # checked for size and copied if they may change before the next one is
+    # asked for.  The first that fails stops the batch; its error is raised
+    # after the scan of those before it (whose own errors come first).
     cdef list bufs = []
     cdef object stop = None
-    for p in payloads:
+    cdef _Buffer pb
+    limit = _options(topic, qos, limit)
+    it = iter(payloads)
+    while True:
         try:
-            bufs.append(_Buffer(p))
-        except TypeError as exc:
+            p = next(it)
+        except StopIteration:
+            break
+        except Exception as exc:
             stop = exc
             break
+        try:
+            pb = _Buffer(p)
+            _check_size(pb, topic, qos, limit)
+            pb.own()
+        except Exception as exc:
+            if isinstance(exc, SmartRestError):
+                exc.payload_index = len(bufs)
+            stop = exc
+            break
+        bufs.append(pb)
     cdef Py_ssize_t count = len(bufs), scan = count, j
     # One field array for the whole batch: payload j owns fields
     # first[j] .. first[j + 1] - 1.
@@ -1083,13 +1216,6 @@ def decode_batch(payloads, *, topic=None, qos=0, limit=LIMIT, strict=False):
             raise MemoryError()
         for j in range(count):
             b = bufs[j]
-            try:
-                _check_size(b, topic, qos, limit)
-            except SmartRestError as exc:
-                exc.payload_index = j
-                stop = exc
-                scan = j
-                break
             ptrs[j] = b.ptr
             lens[j] = b.length
             sr_init(&toks[j], 1 if strict else 0, 0)

@@ -8,9 +8,10 @@ boundaries describe the same fields either way.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Optional
+from typing import Any, Iterable, List, Optional, Tuple
 
 from . import _pure
+from . import _limits
 from ._limits import LIMIT
 from .errors import InvalidNumber, SmartRestError
 
@@ -33,7 +34,7 @@ class Tokens:
     See :class:`smartrest.Tokens`.
     """
 
-    def __init__(self, rows: List[List[str]], quoted: List[bool]) -> None:
+    def __init__(self, rows: List[List[str]], quoted: List[bool], offsets: List[int]) -> None:
         np = _numpy()
         values = [f.encode("utf-8") for row in rows for f in row]
         self.flags = np.fromiter(
@@ -48,6 +49,14 @@ class Tokens:
             array.setflags(write=False)
         self.data = b"".join(values)
         self._rows = rows
+        self._offsets = offsets  # each field's first byte in the payload
+
+    def _offset(self, row: int, index: int) -> Optional[int]:
+        """The payload offset of field ``index`` of row ``row`` (its opening
+        quote if quoted), or None if the row has no such field."""
+        if index >= len(self._rows[row]):
+            return None
+        return self._offsets[int(self.row_starts[row]) + index]
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -82,9 +91,12 @@ class Tokens:
                     out[i] = fill
                     continue
                 try:
+                    if not text.isascii():  # SmartREST numbers are ASCII
+                        raise ValueError
                     out[i] = float(text)
                 except ValueError:
-                    raise InvalidNumber(f"not a number: {text!r}", None, i, index) from None
+                    raise InvalidNumber(f"not a number: {text!r}", self._offset(i, index), i,
+                                        index) from None
             return out
         if dtype is int:
             out = np.empty(len(texts), dtype=np.int64)
@@ -92,15 +104,17 @@ class Tokens:
                 if not text:
                     if default is None:
                         raise InvalidNumber("missing or empty integer (pass default= to fill)",
-                                            None, i, index)
+                                            self._offset(i, index), i, index)
                     out[i] = default
                     continue
                 digits = text[1:] if text[0] in "+-" else text
                 if not (digits.isascii() and digits.isdigit()):
-                    raise InvalidNumber(f"not an integer: {text!r}", None, i, index)
+                    raise InvalidNumber(f"not an integer: {text!r}", self._offset(i, index), i,
+                                        index)
                 value = int(text)
                 if not _INT64_MIN <= value <= _INT64_MAX:
-                    raise InvalidNumber(f"outside the int64 range: {text!r}", None, i, index)
+                    raise InvalidNumber(f"outside the int64 range: {text!r}",
+                                        self._offset(i, index), i, index)
                 out[i] = value
             return out
         if dtype is str:
@@ -119,7 +133,10 @@ def tokenize(payload: Any, *, strict: bool = False) -> Tokens:
     The payload is validated as :func:`smartrest.decode` does (UTF-8,
     quotes, strict mode) but no size limit applies: this is meant for logs
     and streams of many publishes.  With the C extension the scan runs
-    without the GIL.
+    without the GIL.  A payload whose bytes may change (``bytearray``,
+    ``mmap``, numpy arrays...) is copied first: the Tokens describes the
+    bytes as they were when ``tokenize`` was called, whatever happens to the
+    payload later.
 
     Args:
         payload: bytes-like or ``str``, as for :func:`smartrest.decode`.
@@ -135,12 +152,15 @@ def tokenize(payload: Any, *, strict: bool = False) -> Tokens:
         ImportError: numpy is not installed.
     """
     _numpy()
-    rows = _pure.decode(payload, limit=None, strict=strict)
-    return Tokens(rows, _quoted_fields(_pure._as_bytes(payload)))
+    data = _pure._as_bytes(payload)
+    rows = _pure.decode(data, limit=None, strict=strict)
+    quoted, offsets = _field_layout(data)
+    return Tokens(rows, quoted, offsets)
 
 
-def _quoted_fields(data: bytes) -> List[bool]:
-    """For every field of a well-formed payload, whether it is quoted.
+def _field_layout(data: bytes) -> Tuple[List[bool], List[int]]:
+    """For every field of a well-formed payload, whether it is quoted, and
+    the offset of its first byte (the opening quote if quoted).
 
     Walks the rows as the reference scanner does (``_pure._scan_row``):
     empty lines hold no row, a field is quoted when its first byte is a
@@ -150,6 +170,7 @@ def _quoted_fields(data: bytes) -> List[bool]:
     n = len(text)
     pos = 0
     out: List[bool] = []
+    starts: List[int] = []
     while pos < n:
         if text[pos] == "\n":
             pos += 1
@@ -160,6 +181,7 @@ def _quoted_fields(data: bytes) -> List[bool]:
         while True:  # the fields of one row
             quoted = text.startswith('"', pos)
             out.append(quoted)
+            starts.append(pos)
             if quoted:
                 match = _pure._QUOTED.match(text, pos)
                 assert match is not None  # decode has accepted the payload
@@ -171,7 +193,7 @@ def _quoted_fields(data: bytes) -> List[bool]:
             pos = sep.end()
             if sep.group() == "\n":
                 break
-    return out
+    return out, starts
 
 
 def decode_batch(
@@ -186,7 +208,10 @@ def decode_batch(
 
     Returns a list with, for every payload, what :func:`smartrest.decode`
     gives for it with the same options.  With the C extension the scans run
-    without the GIL.
+    without the GIL; payloads whose bytes may change are copied first (one
+    at a time, as they are taken from ``payloads``), so another thread
+    writing to one cannot tear its fields.  The options are checked before
+    the first payload is read.
 
     Args:
         payloads: an iterable of bytes-like or ``str`` payloads.
@@ -200,6 +225,7 @@ def decode_batch(
         TypeError: a payload is neither bytes-like nor ``str``.
         ValueError: ``qos`` is not 0, 1 or 2.
     """
+    _limits.check_options(topic, qos, limit)
     out = []
     for index, payload in enumerate(payloads):
         try:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, List
 
-from ._limits import LIMIT, max_payload, packet_size
+from typing import Optional
+
+from ._limits import LIMIT, check_limit, max_payload, packet_size
 from ._pure import _value_text as value_text
 from .errors import RowTooLarge
 
@@ -18,7 +20,7 @@ def pack(
     *,
     topic: str,
     qos: int = 0,
-    limit: int = LIMIT,
+    limit: Optional[int] = LIMIT,
     on_oversize: str = "raise",
     quote_escape: str = "backslash",
     encode_row: EncodeRow,
@@ -29,6 +31,7 @@ def pack(
     """
     if on_oversize not in ("raise", "truncate"):
         raise ValueError(f"on_oversize must be 'raise' or 'truncate', not {on_oversize!r}")
+    limit = check_limit(limit)
     packet_size(topic, 0, qos)  # validates topic and qos
     room = max_payload(topic, qos, limit)
     publishes: List[bytes] = []
@@ -43,7 +46,8 @@ def pack(
             if on_oversize == "raise":
                 raise RowTooLarge(
                     f"row of {len(line)} bytes cannot fit in a publish of at most "
-                    f"{limit} bytes on topic {topic!r} (room for {max(room, 0)} payload "
+                    f"{'the MQTT maximum of 268435460' if limit is None else limit} bytes "
+                    f"on topic {topic!r} (room for {max(room, 0)} payload "
                     "bytes); first byte past the limit", max(room, 0), index)
             line = _truncate(fields, room, index, quote_escape, encode_row)
         if used + len(line) > room:

@@ -15,6 +15,7 @@ once the row is complete (or the stream is closed).
 from __future__ import annotations
 
 import re
+import threading
 from decimal import Decimal
 from itertools import repeat
 from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Type
@@ -27,7 +28,9 @@ from .errors import (
     TextAfterQuote,
     UnterminatedQuote,
 )
-from ._limits import LIMIT, check_payload_size
+from ._limits import LIMIT, check_limit, check_options, check_payload_size
+from ._payload import payload_bytes, payload_view
+from .errors import raised_again
 
 __all__ = ["decode", "encode", "encode_row", "Decoder"]
 
@@ -424,16 +427,7 @@ def _first_long_row(
 
 
 def _as_bytes(payload: Any) -> bytes:
-    if isinstance(payload, str):
-        return payload.encode("utf-8", "surrogatepass")
-    if isinstance(payload, bytes):
-        return payload
-    try:
-        return memoryview(payload).cast("B").tobytes()
-    except TypeError:
-        raise TypeError(
-            f"payload must be bytes-like or str, not {type(payload).__name__}"
-        ) from None
+    return payload_bytes(payload_view(payload))
 
 
 def decode(
@@ -476,18 +470,28 @@ def decode(
         TextAfterQuote: with ``strict``, text follows a closing quote.
         InvalidUtf8: the payload is not UTF-8 (a ``str`` with a lone
             surrogate is not either).
-        TypeError: ``payload`` is neither bytes-like nor ``str``, or
-            ``topic`` is not a ``str``.
-        ValueError: ``qos`` is not 0, 1 or 2.
+        InvalidTopic: ``topic`` is empty, longer than 65535 UTF-8 bytes, or
+            holds NUL, ``+`` or ``#`` (``offset`` is in the topic).
+        TypeError: ``payload`` is neither bytes-like nor ``str`` or its
+            buffer is not C-contiguous, ``topic`` is not a ``str``, or
+            ``limit`` is not an int or ``None`` (``bool`` and ``float`` are
+            refused).
+        ValueError: ``qos`` is not 0, 1 or 2, ``limit`` is negative, or the
+            payload's buffer cannot be read (a closed mmap).
+
+    The payload is checked first, then the options, then the size; a
+    payload other than ``bytes`` (or a memoryview of ``bytes``) is copied
+    once, after the size check, so that it cannot change while it is read.
 
     Every error above but ``TypeError`` and ``ValueError`` is a
     :class:`smartrest.SmartRestError` with ``offset`` (0-based byte offset in
     the payload), ``row`` and ``field`` (0-based indexes).  When a payload
     has several problems, the one that starts first is reported.
     """
-    data = _as_bytes(payload)
-    check_payload_size(data, topic, qos, limit, _count_rows)
-    rows, _ = _decode_bytes(data, True, strict)
+    view = payload_view(payload)
+    limit = check_options(topic, qos, limit)
+    check_payload_size(len(view), view, topic, qos, limit, _count_rows)
+    rows, _ = _decode_bytes(payload_bytes(view), True, strict)
     return rows
 
 
@@ -706,9 +710,12 @@ def _encode_rows(rows: Iterable[Iterable[Any]], double: bool) -> bytes:
     done: List[Any] = []
     parts: List[str] = []
     for i, r in enumerate(rows):
-        fields: Any = r  # a list or tuple is used as it is, anything else copied once
-        if type(r) is not list and type(r) is not tuple:
-            fields = r if isinstance(r, (str, bytes, bytearray)) else list(r)
+        # Each row is taken as a tuple first (a tuple is used as it is), so
+        # a value whose conversion changes the row it came from (__str__ of
+        # a Decimal subclass, __bytes__) cannot change what is encoded.
+        fields: Any = r
+        if type(r) is not tuple:
+            fields = r if isinstance(r, (str, bytes, bytearray)) else tuple(r)
         try:
             parts.append(_row_text(fields, double, i))
         except (SmartRestError, TypeError):
@@ -743,6 +750,17 @@ class Decoder:
     it lacks its LF.  The rows are those :func:`smartrest.decode` gives for
     the whole stream; error offsets count from the start of the stream.
 
+    Errors are final: once :meth:`feed` or :meth:`close` has raised a
+    :class:`smartrest.SmartRestError` (or ``MemoryError``), the decoder is
+    failed and every later call of either raises an equal error again (same
+    class, message and attributes).  A chunk of the wrong type
+    (``TypeError``) changes nothing.
+
+    A decoder is one stream: it must not be used by two threads at once,
+    nor re-entered (from a garbage-collector callback, say) while one of
+    its calls runs.  Such a call raises ``RuntimeError`` and changes
+    nothing; the call that was running is not disturbed.
+
     Args:
         limit: the longest row allowed, in bytes, so that memory stays
             bounded; ``None`` allows any length.  Defaults to
@@ -751,17 +769,28 @@ class Decoder:
 
     Raises:
         ValueError: ``limit`` is less than 1.
+        TypeError: ``limit`` is not an int or ``None``.
     """
 
     def __init__(self, *, limit: Optional[int] = LIMIT, strict: bool = False) -> None:
+        limit = check_limit(limit)
         if limit is not None and limit < 1:
             raise ValueError("limit must be positive or None")
         self._limit = limit
-        self._strict = strict
+        self._strict = bool(strict)
         self._buf = b""
         self._base = 0  # stream offset of self._buf[0]
         self._rows = 0  # rows returned so far
         self._closed = False
+        self._error: Optional[BaseException] = None
+        self._busy = threading.Lock()
+
+    def _enter(self) -> None:
+        if not self._busy.acquire(blocking=False):
+            raise RuntimeError(_IN_USE)
+        if self._error is not None:
+            self._busy.release()
+            raise raised_again(self._error)
 
     def feed(self, data: Any) -> List[List[str]]:
         """Add bytes to the stream; return the rows they complete.
@@ -777,10 +806,24 @@ class Decoder:
                 for :func:`smartrest.decode` (offsets in the stream).
             TypeError: ``data`` is neither bytes-like nor ``str``.
             ValueError: the decoder was closed.
+            RuntimeError: another call on this decoder is running.
+
+        After a ``SmartRestError`` every later call raises it again.
         """
-        if self._closed:
-            raise ValueError("feed() after close()")
-        chunk = _as_bytes(data)
+        self._enter()
+        try:
+            if self._closed:
+                raise ValueError("feed() after close()")
+            chunk = _as_bytes(data)
+            try:
+                return self._feed(chunk)
+            except (SmartRestError, MemoryError) as exc:
+                self._error = exc
+                raise
+        finally:
+            self._busy.release()
+
+    def _feed(self, chunk: bytes) -> List[List[str]]:
         buf = self._buf + chunk if self._buf else chunk
         rows: List[List[str]] = []
         if b"\n" in chunk:
@@ -818,12 +861,28 @@ class Decoder:
         Raises:
             UnterminatedQuote: the stream ends inside a quoted field.
             TextAfterQuote, InvalidUtf8: the last row is malformed.
+            RuntimeError: another call on this decoder is running.
+
+        After a ``SmartRestError`` (from here or from :meth:`feed`) every
+        later call raises it again.
         """
-        if self._closed:
-            return []
-        self._closed = True
-        rows, _ = _decode_bytes(self._buf, True, self._strict, self._base, self._rows,
-                                self._limit)
-        self._buf = b""
-        self._rows += len(rows)
-        return rows
+        self._enter()
+        try:
+            if self._closed:
+                return []
+            self._closed = True
+            try:
+                rows, _ = _decode_bytes(self._buf, True, self._strict, self._base, self._rows,
+                                        self._limit)
+            except (SmartRestError, MemoryError) as exc:
+                self._error = exc
+                raise
+            self._buf = b""
+            self._rows += len(rows)
+            return rows
+        finally:
+            self._busy.release()
+
+
+_IN_USE = ("this Decoder is in use: another call on it is running (from another thread, "
+           "or re-entered); a decoder takes one call at a time")

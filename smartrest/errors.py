@@ -8,6 +8,7 @@ the 0-based ``row`` index and, where it applies, the 0-based ``field`` index.
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Optional, Tuple, Type
 
 __all__ = [
@@ -77,9 +78,19 @@ class SmartRestError(ValueError):
             text += f" ({', '.join(where)})"
         return text
 
-    # Keep the attributes through pickling (multiprocessing).
-    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
-        return (type(self), (self.reason, self.offset, self.row, self.field))
+    # Keep every attribute through pickling and copying (multiprocessing,
+    # a Decoder raising its error again): the constructor's arguments, and
+    # the instance dict for the rest (``payload_index``, attributes a caller
+    # set).
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (type(self), (self.reason, self.offset, self.row, self.field),
+                dict(self.__dict__))
+
+
+def raised_again(exc: BaseException) -> BaseException:
+    """A new exception equal to ``exc`` (class, message and attributes), to
+    raise once more without growing the first one's traceback."""
+    return copy.copy(exc)
 
 
 class UnterminatedQuote(SmartRestError):
@@ -145,10 +156,10 @@ class TemplateError(SmartRestError):
         self.field_name = field_name
         super().__init__(reason, offset, row, field)
 
-    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:  # keep the names through pickling
+    def __reduce__(self) -> Tuple[Any, ...]:  # keep the names through pickling
         return (_rebuild_template_error,
                 (type(self), self.reason, self.offset, self.row, self.field,
-                 self.template_id, self.field_name))
+                 self.template_id, self.field_name), dict(self.__dict__))
 
 
 def _rebuild_template_error(

@@ -37,7 +37,7 @@ from typing import (
 )
 
 from . import LIMIT, decode, pack
-from .errors import SmartRestError
+from .errors import InvalidTopic, SmartRestError
 
 if TYPE_CHECKING:  # paho is only needed by the caller, who passes a client
     from paho.mqtt.client import Client, MQTTMessage, MQTTMessageInfo
@@ -69,7 +69,7 @@ def publish_rows(
     *,
     topic: str = "s/us",
     qos: int = 0,
-    limit: int = LIMIT,
+    limit: Optional[int] = LIMIT,
     on_oversize: str = "raise",
     quote_escape: str = "backslash",
 ) -> List[MQTTMessageInfo]:
@@ -202,8 +202,12 @@ class MessageHandler:
         self.default_xid = default_xid
 
     def __call__(self, client: Client, userdata: Any, message: MQTTMessage) -> None:
-        topic = message.topic
+        # Nothing in a message (topic bytes, payload bytes) may raise into
+        # paho's network loop: that would end the loop thread.
+        topic, bad_topic = _message_topic(message)
         try:
+            if bad_topic is not None:
+                raise bad_topic
             messages = decode_message(topic, message.payload, qos=message.qos,
                                       collections=self.collections,
                                       default_xid=self.default_xid)
@@ -213,7 +217,21 @@ class MessageHandler:
             else:
                 self.on_error(topic, exc)
             return
+        except Exception:  # a bug of ours: logged, the loop goes on
+            _log.exception("error while decoding a message on %s", topic)
+            return
         self.callback(Received(topic, message.qos, messages))
+
+
+def _message_topic(message: MQTTMessage) -> Tuple[str, Optional[InvalidTopic]]:
+    """The topic of a received message, and an error if its bytes are not
+    UTF-8 (then the topic is shown with backslash escapes)."""
+    try:
+        return message.topic, None
+    except UnicodeDecodeError as exc:
+        raw = bytes(getattr(message, "_topic", b""))
+        text = raw.decode("utf-8", "backslashreplace")
+        return text, InvalidTopic(f"topic {text!r} is not valid UTF-8", exc.start)
 
 
 # ------------------------------------------------------------- startup phase
@@ -304,7 +322,10 @@ def request_credentials(
 
     def on_credentials(client: Client, userdata: Any, message: MQTTMessage) -> None:
         try:
-            for row in decode_message(message.topic, message.payload, qos=message.qos):
+            topic, bad_topic = _message_topic(message)
+            if bad_topic is not None:
+                raise bad_topic
+            for row in decode_message(topic, message.payload, qos=message.qos):
                 found.append(Credentials(row["tenant_id"], row["username"], row["password"]))
         except SmartRestError as exc:
             found.append(exc)

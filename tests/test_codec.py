@@ -422,8 +422,8 @@ def test_packet_size_example():
     ],
 )
 def test_packet_size_varint_boundaries(remaining, size):
-    # Empty topic at QoS 0: remaining length = 2 + payload.
-    assert packet_size("", remaining - 2, 0) == size
+    # Topic "t" at QoS 0: remaining length = 2 + 1 + payload.
+    assert packet_size("t", remaining - 3, 0) == size
     # Topic "s/us" at QoS 1: remaining length = 2 + 4 + 2 + payload.
     assert packet_size("s/us", remaining - 8, 1) == size
 
