@@ -489,9 +489,16 @@ def decode(
     has several problems, the one that starts first is reported.
     """
     view = payload_view(payload)
-    limit = check_options(topic, qos, limit)
-    check_payload_size(len(view), view, topic, qos, limit, _count_rows)
-    rows, _ = _decode_bytes(payload_bytes(view), True, strict)
+    try:
+        limit = check_options(topic, qos, limit)
+        check_payload_size(len(view), view, topic, qos, limit, _count_rows)
+        data = payload_bytes(view)
+    finally:
+        # The payload's buffer is not held past the call, not even by the
+        # traceback of an error (an mmap can then be closed).
+        if isinstance(view, memoryview):
+            view.release()
+    rows, _ = _decode_bytes(data, True, strict)
     return rows
 
 

@@ -9,12 +9,13 @@ import types
 
 import pytest
 
-from smartrest import _packing, _pure
+from smartrest import _columnar, _packing, _pure
 
 REQUIRE_EXTENSION = os.environ.get("SMARTREST_REQUIRE_EXTENSION", "") not in ("", "0")
 
 
 def _namespace(module, name):
+    columnar = _columnar if module is _pure else module
     return types.SimpleNamespace(
         name=name,
         module=module,
@@ -23,6 +24,8 @@ def _namespace(module, name):
         encode_row=module.encode_row,
         Decoder=module.Decoder,
         pack=functools.partial(_packing.pack, encode_row=module.encode_row),
+        tokenize=columnar.tokenize,
+        decode_batch=columnar.decode_batch,
     )
 
 
