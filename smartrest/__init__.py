@@ -8,9 +8,7 @@ byte.
 
 from __future__ import annotations
 
-import os
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Iterable, List, Optional
 
 from . import errors
 from ._limits import LIMIT, packet_size
@@ -32,21 +30,10 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def _load() -> Tuple[ModuleType, str]:
-    if os.environ.get("SMARTREST_PURE_PYTHON", "") not in ("", "0"):
-        from . import _pure
+from ._implementation import IMPLEMENTATION
+from ._implementation import api as _api
 
-        return _pure, "python"
-    try:
-        from . import _codec
-    except ImportError:
-        from . import _pure
-
-        return _pure, "python"
-    return _codec, "c"
-
-
-_impl, IMPLEMENTATION = _load()
+_impl = _api()
 
 # The type checker sees the signatures of the C module (``_codec.pyi``); the
 # pure-Python fallback has the same ones.  The contract of each name is the
@@ -59,13 +46,9 @@ else:
     encode = _impl.encode
     encode_row = _impl.encode_row
     Decoder = _impl.Decoder
-    if IMPLEMENTATION == "c":
-        tokenize = _impl.tokenize
-        decode_batch = _impl.decode_batch
-        Tokens = _impl.Tokens
-    else:
-        from ._columnar import Tokens, decode_batch, tokenize
-
+    tokenize = _impl.tokenize
+    decode_batch = _impl.decode_batch
+    Tokens = _impl.Tokens
 
 def pack(
     rows: Iterable[Iterable[Any]],

@@ -17,9 +17,10 @@ from libc.string cimport memcpy, memcmp, memmove, memset
 
 from smartrest._limits import (LIMIT, check_limit, check_options, check_payload_size,
                                check_topic, packet_size)
-from smartrest._payload import is_stable, payload_view
-from smartrest._pure import _value_text, _count_rows, _IN_USE
+from smartrest._payload import count_rows as _count_rows, is_stable, payload_view
+from smartrest._values import value_text as _value_text
 from smartrest.errors import (
+    DECODER_IN_USE,
     raised_again,
     SmartRestError,
     EmptyRow,
@@ -522,7 +523,7 @@ cdef class Decoder:
 
     cdef int _enter(self) except -1:
         if self.busy:
-            raise RuntimeError(_IN_USE)
+            raise RuntimeError(DECODER_IN_USE)
         if self._error is not None:
             raise raised_again(self._error)
         self.busy = True

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable, List
 from typing import Optional
 
 from ._limits import LIMIT, check_limit, max_payload, packet_size
-from ._pure import _value_text as value_text
+from ._values import value_text
 from .errors import RowTooLarge
 
 TRIM_MARKER = "...<trimmed>"

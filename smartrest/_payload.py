@@ -12,6 +12,7 @@ from bytes other than those that were validated.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Union
 
 View = Union[bytes, memoryview]
@@ -55,3 +56,48 @@ def is_stable(view: View) -> bool:
 def payload_bytes(view: View) -> bytes:
     """The bytes of ``view``: itself if ``bytes``, else a copy."""
     return view if isinstance(view, bytes) else view.tobytes()
+
+
+# The structure needed to count rows (docs/dialect.md section 2): a field
+# that starts with a quote runs to its closing quote (\" and "" are pairs),
+# then every field runs to the next comma or LF.
+_QUOTED = re.compile(rb'"(?=((?:[^"\\]+|\\"|""|\\)*))\1"')
+_SEP = re.compile(rb"[,\n]")
+
+
+def skip_empty_lines(data: bytes, start: int) -> int:
+    """The offset of the first byte at or after ``start`` that is not part
+    of an empty line (LF alone, or CR LF): where the next row begins."""
+    while True:
+        if data.startswith(b"\n", start):
+            start += 1
+        elif data.startswith(b"\r\n", start):
+            start += 2
+        else:
+            return start
+
+
+def count_rows(data: bytes) -> int:
+    """How many rows end in ``data`` (at a LF outside quotes; empty lines
+    are no rows): the index of the row that the byte at ``len(data)`` is in.
+    Used to name the row of an error that is found by size, not by a scan."""
+    n = len(data)
+    pos = 0
+    rows = 0
+    while True:
+        pos = skip_empty_lines(data, pos)
+        if pos >= n:
+            return rows
+        while True:  # the fields of one row
+            if data.startswith(b'"', pos):
+                match = _QUOTED.match(data, pos)
+                if match is None:
+                    return rows
+                pos = match.end()
+            sep = _SEP.search(data, pos)
+            if sep is None:
+                return rows
+            pos = sep.end()
+            if data[sep.start()] == 0x0A:
+                rows += 1
+                break

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import threading
-from decimal import Decimal
 from itertools import repeat
 from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Type
 
@@ -29,8 +28,12 @@ from .errors import (
     UnterminatedQuote,
 )
 from ._limits import LIMIT, check_limit, check_options, check_payload_size
+from ._payload import count_rows as _count_rows
 from ._payload import payload_bytes, payload_view
-from .errors import raised_again
+from ._payload import skip_empty_lines as _skip_empty_lines
+from ._values import needs_quotes as _needs_quotes
+from ._values import value_text as _value_text
+from .errors import DECODER_IN_USE, raised_again
 
 __all__ = ["decode", "encode", "encode_row", "Decoder"]
 
@@ -44,10 +47,6 @@ __all__ = ["decode", "encode", "encode_row", "Decoder"]
 _QUOTED = re.compile(r'"(?=((?:[^"\\]+|\\"|""|\\)*))\1"')
 _PAIR = re.compile(r'\\"|""')
 _SEP = re.compile(r"[,\n]")
-# When a value is quoted: it holds a quote, comma, LF, CR or tab, or starts
-# or ends with whitespace.  A character class (one scan) and the two edges.
-_SPECIAL = re.compile(r'["\n\r\t,]')
-_EDGE = " \t\n\r\x0b\x0c"
 
 # An error found by the scanner: (class, char index, row, field, reason).
 _Err = Tuple[Type[SmartRestError], int, int, int, str]
@@ -379,18 +378,6 @@ def _decode_bytes(
     return rows, consumed_bytes
 
 
-def _skip_empty_lines(data: bytes, start: int) -> int:
-    """The offset of the first byte at or after ``start`` that is not part
-    of an empty line (LF alone, or CR LF): where the next row begins."""
-    while True:
-        if data.startswith(b"\n", start):
-            start += 1
-        elif data.startswith(b"\r\n", start):
-            start += 2
-        else:
-            return start
-
-
 def _raise_long_row(
     data: bytes, start: int, limit: int, strict: bool, base: int, row: int
 ) -> None:
@@ -502,48 +489,7 @@ def decode(
     return rows
 
 
-def _count_rows(data: bytes) -> int:
-    """Rows completed in ``data`` (used to name the row of an oversize error)."""
-    rows, _, _, _ = _scan(data.decode("latin-1"), False, False)
-    return len(rows)
-
-
 # ---------------------------------------------------------------- encoding
-
-
-def _value_text(value: Any, row: int, field: int) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return int.__repr__(value)
-    if isinstance(value, float):
-        return float.__repr__(value)
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        raw = bytes(value)
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InvalidUtf8(f"bytes value is not valid UTF-8 (value byte {exc.start})",
-                              None, row, field) from None
-    raise TypeError(
-        f"cannot encode a value of type {type(value).__name__} "
-        f"(row {row}, field {field})"
-    )
-
-
-def _needs_quotes(value: str) -> bool:
-    """Whether encoding writes ``value`` quoted (the empty value of a row of
-    one field aside, which is written ``""``)."""
-    return bool(value) and (value[0] in _EDGE or value[-1] in _EDGE
-                            or _SPECIAL.search(value) is not None)
 
 
 def _quote(value: str, double: bool) -> str:
@@ -641,6 +587,7 @@ def encode_row(fields: Iterable[Any], *, quote_escape: str = "backslash") -> byt
         EmptyRow: the row has no field.
         InvalidUtf8: a ``str`` holds a lone surrogate, or a bytes value is
             not UTF-8 (``row`` is 0, ``field`` the value's index).
+        InvalidValue: NaN or an infinity, or a naive datetime.
         TypeError: ``fields`` is a ``str`` or bytes or not iterable, or a
             value is of another type than those :func:`encode` accepts.
         ValueError: ``quote_escape`` is neither ``"backslash"`` nor
@@ -689,8 +636,12 @@ def encode(rows: Iterable[Iterable[Any]], *, quote_escape: str = "backslash") ->
     Args:
         rows: an iterable of rows, each an iterable of values: ``str``,
             ``None`` (empty), ``bool`` (``true``/``false``), ``int``,
-            ``float`` (its ``repr``), :class:`decimal.Decimal`, or UTF-8
-            ``bytes``, ``bytearray`` or ``memoryview``.
+            finite ``float`` (its ``repr``) or :class:`decimal.Decimal`,
+            an aware :class:`datetime.datetime` (ISO 8601 with its offset),
+            or UTF-8 ``bytes``, ``bytearray`` or ``memoryview``
+            (:func:`smartrest.templates.format_value` follows the same
+            rule).  Each row is taken as a tuple before its values are
+            converted.
         quote_escape: how a ``"`` inside a quoted value is written:
             ``"backslash"`` (``\\"``, the default) or ``"double"`` (``""``;
             a ``"`` right after a backslash is still written ``\\"``).
@@ -699,6 +650,8 @@ def encode(rows: Iterable[Iterable[Any]], *, quote_escape: str = "backslash") ->
         EmptyRow: a row has no field (``row`` says which).
         InvalidUtf8: a ``str`` holds a lone surrogate, or a bytes value is
             not UTF-8 (``row`` and ``field`` say which).
+        InvalidValue: NaN or an infinity, or a naive datetime (``row`` and
+            ``field`` say which).
         TypeError: a row is a ``str`` or bytes or not iterable, or a value
             is of another type.
         ValueError: ``quote_escape`` is neither ``"backslash"`` nor
@@ -794,7 +747,7 @@ class Decoder:
 
     def _enter(self) -> None:
         if not self._busy.acquire(blocking=False):
-            raise RuntimeError(_IN_USE)
+            raise RuntimeError(DECODER_IN_USE)
         if self._error is not None:
             self._busy.release()
             raise raised_again(self._error)
@@ -889,7 +842,3 @@ class Decoder:
             return rows
         finally:
             self._busy.release()
-
-
-_IN_USE = ("this Decoder is in use: another call on it is running (from another thread, "
-           "or re-entered); a decoder takes one call at a time")

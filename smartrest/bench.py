@@ -36,7 +36,7 @@ from types import ModuleType
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import smartrest
-from smartrest import _pure
+from smartrest import _implementation, _pure, _values
 
 __all__ = [
     "CORPORA",
@@ -298,7 +298,7 @@ class Corpus:
     def __post_init__(self) -> None:
         self.nbytes = sum(len(p) for p in self.payloads)
         self.fields = sum(len(r) for r in self.rows)
-        needs_quotes = _pure._needs_quotes  # the encoder's own rule
+        needs_quotes = _values.needs_quotes  # the encoder's own rule
         self.quoted = sum(1 for r in self.rows for v in r if needs_quotes(v))
 
     @functools.cached_property
@@ -537,12 +537,10 @@ def _decoded(payloads: Sequence[bytes]) -> Optional[List[List[str]]]:
 
 def _has_c(attr: str) -> Callable[[], Optional[str]]:
     def missing() -> Optional[str]:
-        try:
-            module = importlib.import_module(_C)
-        except ImportError:
-            return "C extension not built"
         if smartrest.IMPLEMENTATION != "c":
-            return "SMARTREST_PURE_PYTHON is set"
+            return ("SMARTREST_PURE_PYTHON is set" if _implementation.PURE_REQUESTED
+                    else "C extension not built")
+        module = _implementation.c_api().module
         if getattr(module, attr, None) is None:
             return f"{_C} has no {attr}"
         return None

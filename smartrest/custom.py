@@ -96,6 +96,7 @@ from .errors import (
     TooManyValues,
     UnknownTemplate,
 )
+from ._values import str_row, trim_trailing_empty
 from .templates import BOOLEAN, Message, format_value, type_check
 from .templates import TEMPLATES as _STATIC_TEMPLATES
 from .templates import parse as _parse_message
@@ -445,7 +446,7 @@ class RequestTemplate:
                "" if self.response is None else str(self.response).lower(), *self.values]
         for c in self.custom:
             row += [c.path, c.type, c.value]
-        return _trimmed(row)
+        return trim_trailing_empty(row)
 
 
 @dataclass(frozen=True)
@@ -505,13 +506,6 @@ class ResponseTemplate:
     def to_row(self) -> List[str]:
         """The ``11`` row."""
         return [_RESPONSE_PREFIX, self.msg_id, self.base, self.condition, *self.patterns]
-
-
-def _trimmed(row: List[str]) -> List[str]:
-    # A value left out at the end of a row is an empty value.
-    while row and not row[-1]:
-        row.pop()
-    return row
 
 
 def _read_request(row: List[str], index: int) -> RequestTemplate:
@@ -744,7 +738,7 @@ class TemplateCollection:
         templates: List[Template] = []
         seen: Dict[str, int] = {}
         for index, given in enumerate(rows):
-            row = _trimmed(_row_list(given, index))
+            row = trim_trailing_empty(_row_list(given, index))
             if not row or row[0] not in (_REQUEST_PREFIX, _RESPONSE_PREFIX):
                 raise UnknownTemplate(
                     f"row {index} of a collection starts with {row[0] if row else ''!r}, "
@@ -1032,16 +1026,7 @@ def _put(body: Dict[str, Any], keys: Sequence[Step], value: Any) -> None:
 
 
 def _row_list(row: Sequence[str], index: Optional[int]) -> List[str]:
-    if isinstance(row, (str, bytes, bytearray)):
-        raise TypeError(f"row must be a sequence of str, not {type(row).__name__}")
-    values = list(row)
-    where = f"row {index}" if index is not None else "row"
-    for i, v in enumerate(values):
-        if not isinstance(v, str):
-            raise TypeError(f"{where} field {i} must be str, not {type(v).__name__}")
-    if index is None and not values:
-        raise TypeError("row must have at least its message ID")
-    return values
+    return str_row(row, index, allow_empty=index is not None)
 
 
 def parse_status(row: Sequence[str]) -> Message:

@@ -87,6 +87,11 @@ class SmartRestError(ValueError):
                 dict(self.__dict__))
 
 
+#: The text of the RuntimeError a Decoder raises when a second call enters.
+DECODER_IN_USE = ("this Decoder is in use: another call on it is running (from another "
+                  "thread, or re-entered); a decoder takes one call at a time")
+
+
 def raised_again(exc: BaseException) -> BaseException:
     """A new exception equal to ``exc`` (class, message and attributes), to
     raise once more without growing the first one's traceback."""

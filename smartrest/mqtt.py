@@ -37,6 +37,7 @@ from typing import (
 )
 
 from . import LIMIT, decode, pack
+from ._values import trim_trailing_empty
 from .errors import InvalidTopic, SmartRestError
 
 if TYPE_CHECKING:  # paho is only needed by the caller, who passes a client
@@ -239,11 +240,9 @@ def _message_topic(message: MQTTMessage) -> Tuple[str, Optional[InvalidTopic]]:
 ChildSpec = Union[str, Sequence[Optional[str]]]
 
 
-def _trim(row: List[Any]) -> List[Any]:
+def _trim_row(row: List[Any]) -> List[Any]:
     # "100,," means the same as "100": leave optional trailing values out.
-    while len(row) > 1 and row[-1] in (None, ""):
-        row.pop()
-    return row
+    return trim_trailing_empty(row, keep=1)
 
 
 def create_device(
@@ -267,12 +266,12 @@ def create_device(
     Returns:
         what ``client.publish`` returned for each publish.
     """
-    rows: List[List[Any]] = [_trim(["100", name, type])]
+    rows: List[List[Any]] = [_trim_row(["100", name, type])]
     for child in children:
         spec = [child] if isinstance(child, str) else list(child)
         if not spec or not spec[0]:
             raise ValueError("a child device needs a non-empty child ID")
-        rows.append(_trim(["101", *spec]))
+        rows.append(_trim_row(["101", *spec]))
     return publish_rows(client, rows, topic=topic, qos=qos)
 
 

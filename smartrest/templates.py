@@ -36,10 +36,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-import os
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from operator import itemgetter
 from typing import (
     Any,
@@ -56,8 +54,10 @@ from typing import (
 
 from . import topics as _topics
 from ._limits import LIMIT
-from ._pure import _skip_empty_lines
+from ._payload import skip_empty_lines as _skip_empty_lines
 from ._spec import snake, spec
+from ._implementation import messages_module
+from ._values import str_row, value_text
 from .errors import (
     IncompleteGroup,
     InvalidValue,
@@ -191,36 +191,21 @@ def type_check(kind: str) -> Tuple[Callable[[str], Any], str]:
 
 
 def format_value(value: Any) -> str:
-    """The SmartREST text of a value.
+    """The SmartREST text of a value: the rule :func:`smartrest.encode`
+    follows too.
 
-    ``None`` is empty, ``bool`` is ``true``/``false``, ``int``, ``float`` and
-    ``Decimal`` are their text, an aware ``datetime`` is ISO 8601 with its
-    offset (``2016-06-22T17:03:14.000+02:00``), a ``str`` stays as it is.
+    ``None`` is empty, ``bool`` is ``true``/``false``, ``int``, finite
+    ``float`` and ``Decimal`` are their text, an aware ``datetime`` is ISO
+    8601 with its offset (``2016-06-22T17:03:14.000+02:00``), UTF-8 bytes
+    are their text, a ``str`` stays as it is.
 
     Raises:
-        ValueError: a naive ``datetime`` (it has no offset to write), or a
-            float that is not finite.
+        InvalidValue: a naive ``datetime`` (it has no offset to write), or a
+            float or Decimal that is not finite (both ``ValueError``).
+        InvalidUtf8: bytes that are not UTF-8.
         TypeError: any other type.
     """
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return int.__repr__(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(f"{value!r} is not a finite number")
-        return float.__repr__(value)
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, _dt.datetime):
-        if value.utcoffset() is None:
-            raise ValueError(f"datetime {value!r} has no UTC offset")
-        return value.isoformat(timespec="milliseconds")
-    raise TypeError(f"cannot write a value of type {type(value).__name__}")
+    return value_text(value)
 
 
 # ------------------------------------------------------------------ checking rows
@@ -841,15 +826,7 @@ def parse(row: Sequence[str], *, topic: Optional[str] = None, typed: bool = Fals
 
 
 def _row_list(row: Sequence[str]) -> List[str]:
-    if isinstance(row, (str, bytes, bytearray)):
-        raise TypeError(f"row must be a sequence of str, not {type(row).__name__}")
-    values = list(row)
-    if not values:
-        raise TypeError("row must have at least its message ID")
-    for i, v in enumerate(values):
-        if not isinstance(v, str):
-            raise TypeError(f"row field {i} must be str, not {type(v).__name__}")
-    return values
+    return str_row(row)
 
 
 def build(
@@ -1088,11 +1065,8 @@ def _fast_spec(fast: Any, t: Template) -> Any:
 
 
 def _load_fast() -> Tuple[Any, Any, Dict[int, Dict[str, Any]]]:
-    if os.environ.get("SMARTREST_PURE_PYTHON", "") not in ("", "0"):
-        return None, None, {}
-    try:
-        from . import _messages as fast
-    except ImportError:
+    fast = messages_module()
+    if fast is None:
         return None, None, {}
     try:
         builder = fast.Builder(Message)

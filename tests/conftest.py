@@ -1,62 +1,54 @@
-"""Shared fixtures: every codec test runs against both implementations."""
+"""Shared fixtures: every codec test runs against both implementations.
+
+A test of the C implementation fails (never skips) when the extension
+cannot be imported, with a message that says how to build it; it is
+skipped only when the pure-Python implementation was asked for
+(``SMARTREST_PURE_PYTHON=1``).  Which implementation runs is decided in one
+place, :mod:`smartrest._implementation`.
+"""
 
 from __future__ import annotations
 
 import functools
-import importlib
-import os
 import types
 
 import pytest
 
-from smartrest import _columnar, _packing, _pure
+from smartrest import _implementation, _packing
 
-REQUIRE_EXTENSION = os.environ.get("SMARTREST_REQUIRE_EXTENSION", "") not in ("", "0")
+PURE_ONLY = _implementation.PURE_REQUESTED
 
 
-def _namespace(module, name):
-    columnar = _columnar if module is _pure else module
+def _with_pack(api: types.SimpleNamespace) -> types.SimpleNamespace:
     return types.SimpleNamespace(
-        name=name,
-        module=module,
-        decode=module.decode,
-        encode=module.encode,
-        encode_row=module.encode_row,
-        Decoder=module.Decoder,
-        pack=functools.partial(_packing.pack, encode_row=module.encode_row),
-        tokenize=columnar.tokenize,
-        decode_batch=columnar.decode_batch,
-    )
+        **vars(api), pack=functools.partial(_packing.pack, encode_row=api.encode_row))
 
 
-def _c_module():
+def c_api() -> types.SimpleNamespace:
+    """The C codec API, or the test fails (skips if pure Python was asked for)."""
+    if PURE_ONLY:
+        pytest.skip("SMARTREST_PURE_PYTHON=1: the pure-Python implementation was asked for")
     try:
-        return importlib.import_module("smartrest._codec")
-    except ImportError:
-        if REQUIRE_EXTENSION:
-            raise
-        return None
+        return _with_pack(_implementation.c_api())
+    except ImportError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def python_api() -> types.SimpleNamespace:
+    return _with_pack(_implementation.python_api())
 
 
 @pytest.fixture(params=["python", "c"])
 def impl(request):
     """The codec API of one implementation: ``impl.decode``, ``impl.pack``..."""
-    if request.param == "python":
-        return _namespace(_pure, "python")
-    module = _c_module()
-    if module is None:
-        pytest.skip("C extension not built")
-    return _namespace(module, "c")
+    return python_api() if request.param == "python" else c_api()
 
 
 @pytest.fixture
 def c_impl():
-    module = _c_module()
-    if module is None:
-        pytest.skip("C extension not built")
-    return _namespace(module, "c")
+    return c_api()
 
 
 @pytest.fixture
 def py_impl():
-    return _namespace(_pure, "python")
+    return python_api()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import math
 import threading
@@ -13,26 +12,19 @@ from hypothesis import strategies as st
 
 np = pytest.importorskip("numpy")
 
+from conftest import c_api  # noqa: E402
+
 from smartrest import _columnar, _pure  # noqa: E402
 from smartrest.errors import (  # noqa: E402
     InvalidNumber, PayloadTooLarge, SmartRestError, UnterminatedQuote)
 
 
-def _c():
-    try:
-        return importlib.import_module("smartrest._codec")
-    except ImportError:
-        return None
-
-
 @pytest.fixture(params=["python", "c"])
 def col(request):
+    """The module of one implementation's tokenize and decode_batch."""
     if request.param == "python":
         return _columnar
-    module = _c()
-    if module is None:
-        pytest.skip("C extension not built")
-    return module
+    return c_api().module
 
 
 PAYLOAD = (b'200,c8y_Temperature,T,25.3,C\n'
@@ -85,9 +77,7 @@ def test_arrays_are_made_once(col):
 
 
 def test_tokens_come_from_tokenize():
-    module = _c()
-    if module is None:
-        pytest.skip("C extension not built")
+    module = c_api().module
     with pytest.raises(TypeError, match="tokenize"):
         module.Tokens()
 

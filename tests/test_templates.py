@@ -401,7 +401,7 @@ def test_build_errors():
         T.build(211, temperature_value=float("nan"))
     with pytest.raises(TypeError, match="template 200 has no parameter 'colour'"):
         T.build(200, fragment="f", series="s", value=1, colour="red")
-    with pytest.raises(TypeError, match="cannot write a value of type object"):
+    with pytest.raises(TypeError, match="cannot encode a value of type object"):
         T.build(200, fragment="f", series="s", value=object())
     with pytest.raises(InvalidValue, match=r"'name' cannot be '\$SW', a section marker"):
         T.build(527, serial="S", groups=[{"section": "$SW", "name": "$SW"}])
