@@ -100,10 +100,3 @@ size_t sr_escape(const unsigned char *v, size_t n, int double_quotes, unsigned c
     memcpy(dst + o, v + body, n - body);
     return o + (n - body);
 }
-
-uint64_t sr_packet_size(size_t topic_len, size_t payload_len, int qos)
-{
-    uint64_t r = 2 + (uint64_t)topic_len + (qos > 0 ? 2 : 0) + (uint64_t)payload_len;
-    unsigned vl = r < 128 ? 1 : r < 16384 ? 2 : r < 2097152 ? 3 : 4;
-    return 1 + vl + r;
-}

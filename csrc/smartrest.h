@@ -148,9 +148,6 @@ enum { SR_NUM_OK = 0, SR_NUM_SLOW = 1, SR_NUM_BAD = 2, SR_NUM_RANGE = 3 };
 int sr_parse_double(const unsigned char *s, size_t n, double *out);
 int sr_parse_int64(const unsigned char *s, size_t n, int64_t *out);
 
-/* Exact size of an MQTT PUBLISH packet (DIALECT.md section 4). */
-uint64_t sr_packet_size(size_t topic_len, size_t payload_len, int qos);
-
 #ifdef __cplusplus
 }
 #endif

@@ -134,10 +134,8 @@ def _templated(topic: Optional[str]) -> bool:
 
 def _message_parser(topic: Optional[str]) -> Callable[[List[str]], Any]:
     """A function giving the template message of a row, or ``None``."""
-    try:
-        from . import templates
-    except ImportError:
-        return lambda row: None
+    from . import templates
+
     if not _templated(topic):
         return lambda row: None
     parse = templates.parse
@@ -248,10 +246,8 @@ def cmd_pack(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def cmd_check(args: argparse.Namespace, out: IO[str]) -> int:
-    try:
-        from . import templates
-    except ImportError:
-        raise CommandError("check needs smartrest.templates, which this installation lacks")
+    from . import templates
+
     if not _templated(args.topic):
         raise CommandError(f"topic {args.topic} carries no static templates", 2)
     name = "<stdin>" if args.file == "-" else args.file
@@ -287,10 +283,6 @@ def _plural(count: int, noun: str) -> str:
     if count == 1:
         return f"1 {noun}"
     return f"{count} {noun}{'es' if noun.endswith('sh') else 's'}"
-
-
-def _bench_unavailable(args: argparse.Namespace, out: IO[str]) -> int:
-    raise CommandError("bench needs smartrest.bench, which this installation lacks")
 
 
 def _bench(args: argparse.Namespace, out: IO[str]) -> int:
@@ -414,21 +406,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also report text after a closing quote")
     p.set_defaults(func=cmd_check)
 
-    try:
-        from . import bench
-        add_arguments: Optional[Callable[[argparse.ArgumentParser], None]]
-        add_arguments = bench.add_arguments
-    except (ImportError, AttributeError):
-        add_arguments = None
+    from . import bench
+
     p = commands.add_parser(
         "bench", help="measure codec throughput",
         description="Measure decode and encode throughput (MB/s, rows/s) against the "
                     "standard library on generated SmartREST corpora.")
-    if add_arguments is not None:
-        add_arguments(p)
-        p.set_defaults(func=_bench)
-    else:
-        p.set_defaults(func=_bench_unavailable)
+    bench.add_arguments(p)
+    p.set_defaults(func=_bench)
     return parser
 
 

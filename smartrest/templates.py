@@ -493,10 +493,6 @@ class Template:
         """How errors name the template: ``template 200`` or ``s/e line``."""
         return f"template {self.id}" if self.id is not None else "s/e line"
 
-    def param_at(self, position: int) -> Optional[Param]:
-        """The fixed parameter at a row position (1 is the first after the ID)."""
-        return self.params[position - 1] if 1 <= position <= len(self.params) else None
-
 
 def _requirement(mandatory: Any) -> str:
     if mandatory is True:
