@@ -15,6 +15,9 @@ from setuptools.command.build_ext import build_ext
 
 REQUIRE = os.environ.get("SMARTREST_REQUIRE_EXTENSION", "") not in ("", "0")
 DEBUG = os.environ.get("SMARTREST_DEBUG", "") not in ("", "0")
+# SMARTREST_SANITIZE=1: AddressSanitizer and UndefinedBehaviorSanitizer
+# (gcc or clang), as scripts/asan.sh builds it.
+SANITIZE = os.environ.get("SMARTREST_SANITIZE", "") not in ("", "0")
 
 if sys.platform == "win32":
     cflags = ["/O2"]
@@ -23,6 +26,12 @@ else:
               "-Wno-unused-parameter", "-Wno-sign-compare", "-Wno-missing-field-initializers"]
     if DEBUG:
         cflags = ["-O0", "-g", "-UNDEBUG", "-std=c99", "-Wall", "-Wextra"]
+ldflags = []
+if SANITIZE and sys.platform != "win32":
+    sanitizers = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
+                  "-fno-omit-frame-pointer"]
+    cflags = [f for f in cflags if not f.startswith("-O")] + ["-O1", "-g"] + sanitizers
+    ldflags = sanitizers
 
 
 def _extensions():
@@ -32,6 +41,7 @@ def _extensions():
         sources=sources,
         include_dirs=["csrc"],
         extra_compile_args=cflags,
+        extra_link_args=ldflags,
         define_macros=[("CYTHON_TRACE", "0")],
     )
     # The C fast path of templates.decode_messages (no C core files).
@@ -39,6 +49,7 @@ def _extensions():
         "smartrest._messages",
         sources=["smartrest/_messages.pyx"],
         extra_compile_args=cflags,
+        extra_link_args=ldflags,
         define_macros=[("CYTHON_TRACE", "0")],
     )
     try:

@@ -858,7 +858,7 @@ TARGETS = (
 
 
 def targets(results: Sequence[Result]) -> List[Dict[str, Any]]:
-    """The speed ratios the issue asks for, from one run's results."""
+    """The speed ratios the project targets, from one run's results."""
     found = {(r.task, r.corpus, r.size, r.contender): r for r in results}
     out = []
     for label, task, name, size, key, other in TARGETS:
