@@ -35,7 +35,8 @@ if SANITIZE and sys.platform != "win32":
 
 
 def _extensions():
-    sources = ["smartrest/_codec.pyx", "csrc/tokenizer.c", "csrc/escape.c", "csrc/utf8.c", "csrc/number.c"]
+    sources = ["smartrest/_codec.pyx", "csrc/tokenizer.c", "csrc/escape.c", "csrc/utf8.c", "csrc/number.c",
+               "csrc/columns.c"]
     ext = Extension(
         "smartrest._codec",
         sources=sources,

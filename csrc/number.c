@@ -1,6 +1,4 @@
-/* Columnar access (smartrest.tokenize and Tokens.column).
- *
- * sr_columns turns the tokenizer's fields into the arrays of Tokens.
+/* Numbers of columnar access (Tokens.column).
  *
  * sr_parse_double handles the common SmartREST measurement values (a plain
  * decimal with an optional exponent) exactly with Clinger's fast path: when
@@ -10,33 +8,6 @@
 #include "smartrest.h"
 
 #include <string.h>
-
-#if defined(_MSC_VER) && !defined(restrict)
-#define restrict __restrict
-#endif
-
-size_t sr_columns(const sr_field *f, size_t n, size_t first, int64_t *restrict st,
-                  int64_t *restrict en, unsigned char *restrict fl, int64_t *restrict rs,
-                  size_t *nrows)
-{
-    size_t i, nr = *nrows;
-    for (i = 0; i < n; i++) {
-        unsigned flags = f[i].flags;
-        st[i] = (int64_t)f[i].start;
-        en[i] = (int64_t)(f[i].start + f[i].len);
-        fl[i] = (unsigned char)(((flags >> 3) & 1) | ((flags >> 1) & 2));
-        /* Without a branch: the slot after the last row start is written at
-         * every field and kept (nr moves on) at a row's last field. */
-        rs[nr + 1] = (int64_t)(first + i + 1);
-        nr += flags & SR_F_ROW_END;
-        if (flags & SR_F_UNESCAPE) {
-            i++;
-            break;
-        }
-    }
-    *nrows = nr;
-    return i;
-}
 
 static const double pow10_exact[23] = {
     1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,

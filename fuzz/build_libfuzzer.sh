@@ -10,6 +10,6 @@ mkdir -p "$here/build"
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -fno-omit-frame-pointer \
   -I"$root/csrc" \
-  "$root/csrc/tokenizer.c" "$root/csrc/escape.c" "$root/csrc/utf8.c" "$root/csrc/number.c" \
+  "$root/csrc/tokenizer.c" "$root/csrc/escape.c" "$root/csrc/utf8.c" "$root/csrc/number.c" "$root/csrc/columns.c" \
   "$here/sr_fuzz.c" -o "$here/build/sr_fuzz"
 echo "built $here/build/sr_fuzz"
