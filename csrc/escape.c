@@ -1,5 +1,4 @@
-/* Escaping values for SmartREST rows (DIALECT.md section 3), and the MQTT
- * packet size.  Callers count first (sr_escaped_len), allocate once, then
+/* Escaping values for SmartREST rows (docs/dialect.md section 3).  Callers count first (sr_escaped_len), allocate once, then
  * write (sr_escape); clean values are copied whole. */
 #include <string.h>
 

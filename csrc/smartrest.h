@@ -3,7 +3,7 @@
  * escaper and a UTF-8 validator.  Plain C99, no Python API: every function
  * works on (pointer, length) and reports errors as codes with byte offsets.
  *
- * The wire rules are those of DIALECT.md.  In short: rows end at a LF
+ * The wire rules are those of docs/dialect.md.  In short: rows end at a LF
  * outside quotes (a CR right before it is dropped, empty lines give no row),
  * fields are split at commas outside quotes, a field whose first byte is '"'
  * is quoted, inside quotes both \" and "" stand for a quote and every other
@@ -123,7 +123,7 @@ size_t sr_unescape(const unsigned char *src, size_t len, unsigned char *dst);
 /* Offset of the first invalid UTF-8 sequence in s[0..n), or n if valid. */
 size_t sr_utf8_check(const unsigned char *s, size_t n);
 
-/* Escaping one value (DIALECT.md section 3).  sr_escaped_len returns the
+/* Escaping one value (docs/dialect.md section 3).  sr_escaped_len returns the
  * encoded length; sr_escape writes exactly that many bytes to dst. */
 size_t sr_escaped_len(const unsigned char *v, size_t n);
 size_t sr_escape(const unsigned char *v, size_t n, int double_quotes, unsigned char *dst);

@@ -1,4 +1,4 @@
-/* The resumable SmartREST tokenizer.  See smartrest.h and DIALECT.md. */
+/* The resumable SmartREST tokenizer.  See smartrest.h and docs/dialect.md sections 1, 2 and 5. */
 #include <string.h>
 
 #include "smartrest.h"

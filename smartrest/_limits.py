@@ -99,10 +99,12 @@ def _topic_length(topic: str) -> int:
     if len(raw) > MAX_TOPIC:
         raise InvalidTopic(f"topic of {len(raw)} bytes is longer than the MQTT maximum "
                            f"of {MAX_TOPIC}", MAX_TOPIC)
-    for ch, what in ((b"\x00", "NUL"), (b"+", "the wildcard '+'"), (b"#", "the wildcard '#'")):
-        at = raw.find(ch)
-        if at >= 0:
-            raise InvalidTopic(f"a publish topic cannot hold {what}", at)
+    found = [(at, what) for at, what in ((raw.find(b"\x00"), "NUL"),
+                                         (raw.find(b"+"), "the wildcard '+'"),
+                                         (raw.find(b"#"), "the wildcard '#'")) if at >= 0]
+    if found:
+        at, what = min(found)
+        raise InvalidTopic(f"a publish topic cannot hold {what}", at)
     return len(raw)
 
 

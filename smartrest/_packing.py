@@ -1,4 +1,4 @@
-"""Packing rows into MQTT publishes under the size limit (DIALECT.md section 4)."""
+"""Packing rows into MQTT publishes under the size limit (docs/dialect.md section 4.5)."""
 
 from __future__ import annotations
 

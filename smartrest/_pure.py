@@ -1,7 +1,7 @@
 """Pure-Python reference implementation of the SmartREST codec.
 
 This module is the oracle for the C extension and the fallback when the
-extension is missing.  It follows ``DIALECT.md`` rule by rule; speed comes
+extension is missing.  It follows ``docs/dialect.md`` rule by rule; speed comes
 from builtins: a payload is decoded to ``str`` once, rows without a quote are
 cut with ``str.split`` and only rows holding a ``"`` go through the field
 scanner below.

@@ -1,4 +1,4 @@
-"""The SmartREST dialect rule by rule (DIALECT.md sections 1-6).
+"""The SmartREST dialect rule by rule (docs/dialect.md sections 1-6).
 
 Every test takes the ``impl`` fixture, so it runs against the pure-Python
 reference and the C extension alike, with the same expected bytes, rows and
@@ -491,7 +491,7 @@ def test_decode_size_with_topic(impl):
     assert impl.decode(fits + b"aa", topic="s/us", qos=0) == [[fits.decode() + "aa"]]
     err = error_of(impl.decode, fits + b"aaa", topic="s/us", qos=0)
     assert_error(err, PayloadTooLarge, 16175, 0)
-    # The DIALECT example with a tiny limit: a/b + xy is 11 bytes at QoS 1.
+    # The example of docs/dialect.md section 4.1 with a tiny limit: a/b + xy is 11 bytes at QoS 1.
     assert impl.decode(b"xy", topic="a/b", qos=1, limit=11) == [["xy"]]
     assert type(error_of(impl.decode, b"xy", topic="a/b", qos=1, limit=10)) is PayloadTooLarge
     assert impl.decode(b"xy", topic="a/b", qos=0, limit=9) == [["xy"]]

@@ -324,6 +324,7 @@ def test_qos_is_always_checked(impl, qos, limit):
 
 
 BAD_TOPICS = [("", 0), ("a" * 65536, 65535), ("s/us/+", 5), ("s/#", 2), ("s/u\x00s", 3),
+              ("a#\x00+", 1), ("a\x00#", 1),
               ("s/\udc80", 2)]
 
 
