@@ -1,9 +1,8 @@
 """Build script: compiles the C core and its Cython binding.
 
-Without a working C compiler (or without Cython and no pre-generated C
-file), the package installs with its pure-Python implementation and a
-warning, unless SMARTREST_REQUIRE_EXTENSION=1 is set, which makes the
-build fail instead.
+Without a working C compiler the package installs with its pure-Python
+implementation and a warning, unless SMARTREST_REQUIRE_EXTENSION=1 is set,
+which makes the build fail instead.  Any other build error fails the build.
 """
 
 import os
@@ -12,6 +11,7 @@ import warnings
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.errors import CCompilerError, CompileError, ExecError, LinkError, PlatformError
 
 REQUIRE = os.environ.get("SMARTREST_REQUIRE_EXTENSION", "") not in ("", "0")
 DEBUG = os.environ.get("SMARTREST_DEBUG", "") not in ("", "0")
@@ -53,18 +53,9 @@ def _extensions():
         extra_link_args=ldflags,
         define_macros=[("CYTHON_TRACE", "0")],
     )
-    try:
-        from Cython.Build import cythonize
-    except ImportError:
-        c_file = "smartrest/_codec.c"
-        if not os.path.exists(c_file):
-            raise
-        ext.sources[0] = c_file
-        extensions = [ext]
-        if os.path.exists("smartrest/_messages.c"):
-            messages.sources[0] = "smartrest/_messages.c"
-            extensions.append(messages)
-        return extensions
+    # Cython is a build requirement (pyproject.toml): the build always has it.
+    from Cython.Build import cythonize
+
     return cythonize(
         [ext, messages],
         language_level=3,
@@ -78,19 +69,24 @@ def _extensions():
     )
 
 
+# What a missing or broken C toolchain raises; anything else is a bug of the
+# build and fails it.
+_COMPILER_ERRORS = (CCompilerError, CompileError, ExecError, PlatformError, LinkError)
+
+
 class OptionalBuildExt(build_ext):
     """Fall back to pure Python when the extension cannot be compiled."""
 
     def run(self):
         try:
             super().run()
-        except Exception as exc:  # compiler missing, headers missing, ...
+        except _COMPILER_ERRORS as exc:  # no compiler, no Python headers
             self._fallback(exc)
 
     def build_extension(self, ext):
         try:
             super().build_extension(ext)
-        except Exception as exc:
+        except _COMPILER_ERRORS as exc:
             self._fallback(exc)
 
     def _fallback(self, exc):
@@ -106,12 +102,4 @@ class OptionalBuildExt(build_ext):
         sys.stderr.write("WARNING: smartrest C extension not built; using pure Python\n")
 
 
-try:
-    ext_modules = _extensions()
-except Exception as exc:  # Cython missing and no generated C file
-    if REQUIRE:
-        raise
-    sys.stderr.write(f"WARNING: smartrest C extension not built ({exc}); using pure Python\n")
-    ext_modules = []
-
-setup(ext_modules=ext_modules, cmdclass={"build_ext": OptionalBuildExt})
+setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})
