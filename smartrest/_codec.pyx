@@ -424,12 +424,24 @@ cdef inline object _options(topic, qos, limit):
     return check_options(topic, qos, limit)
 
 
+cdef inline bint _at_most(size_t n, object limit):
+    """n <= limit, for a non-negative int limit (in C when it fits)."""
+    cdef unsigned long long lim
+    if type(limit) is int:
+        try:
+            lim = limit
+        except OverflowError:  # past 2**64: nothing is that large
+            return True
+        return n <= lim
+    return n <= limit
+
+
 cdef int _check_size(_Buffer b, topic, qos, limit) except -1:
     """Raise PayloadTooLarge like decode (the options are checked)."""
     if limit is None:
         return 0
     if topic is None:
-        if b.length + 2 <= limit:
+        if b.length <= 2**62 and _at_most(b.length + 2, limit):
             return 0
     elif b.length <= 268435455 and packet_size(topic, b.length, qos) <= limit:
         return 0
