@@ -25,9 +25,10 @@ with atheris.instrument_imports():
 from smartrest import _codec  # compiled: not instrumented by atheris
 
 
-def _namespace(module, name, tokenize):
+def _namespace(module, name, tokenize, decode_batch):
     return types.SimpleNamespace(
         name=name,
+        decode_batch=decode_batch,
         decode=module.decode,
         encode=module.encode,
         encode_row=module.encode_row,
@@ -37,8 +38,8 @@ def _namespace(module, name, tokenize):
     )
 
 
-C = _namespace(_codec, "c", _codec.tokenize)
-PY = _namespace(_pure, "python", _columnar.tokenize)
+C = _namespace(_codec, "c", _codec.tokenize, _codec.decode_batch)
+PY = _namespace(_pure, "python", _columnar.tokenize, _columnar.decode_batch)
 IMPLS = (C, PY)
 packet_size = _limits.packet_size
 TRIM_MARKER = _packing.TRIM_MARKER
@@ -72,6 +73,66 @@ def outcome(fn, *args, **kwargs):
         return ("ok", fn(*args, **kwargs))
     except SmartRestError as exc:
         return ("error", type(exc), exc.offset, exc.row, exc.field)
+
+
+# What compare() keeps of an exception besides SmartRestError: its class.
+PLAIN_ERRORS = (TypeError, ValueError, RuntimeError)
+
+
+def compare(fn, *args, plain=PLAIN_ERRORS, **kwargs):
+    """Like outcome(), with more of the error: ("error", class, str, offset,
+    row, field, payload_index) for a SmartRestError, ("raised", class) for
+    an exception of a class in ``plain``.  Anything else propagates.
+    """
+    try:
+        return ("ok", fn(*args, **kwargs))
+    except SmartRestError as exc:
+        return ("error", type(exc), str(exc), exc.offset, exc.row, exc.field,
+                exc.payload_index)
+    except plain as exc:
+        return ("raised", type(exc))
+
+
+def check_strs(value) -> None:
+    """Every str in nested lists/tuples is sound: its ASCII flag matches
+    its characters and it encodes to UTF-8 (an extension that builds a str
+    from bytes it did not check breaks one of these)."""
+    if isinstance(value, str):
+        assert value.isascii() == (not value or max(value) < "\x80"), ascii(value)
+        value.encode("utf-8")
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            check_strs(item)
+
+
+class Reader:
+    """Fuzz bytes read front to back; past the end every read gives zeros
+    (or nothing), so any input is a valid program."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def left(self) -> int:
+        return len(self.data) - self.pos
+
+    def byte(self) -> int:
+        if self.pos >= len(self.data):
+            return 0
+        self.pos += 1
+        return self.data[self.pos - 1]
+
+    def u16(self) -> int:
+        return self.byte() | self.byte() << 8
+
+    def take(self, n: int) -> bytes:
+        out = self.data[self.pos:self.pos + n]
+        self.pos += len(out)
+        return out
+
+    def chunk(self) -> bytes:
+        """A length byte, then that many bytes."""
+        return self.take(self.byte())
 
 
 def tokenized_rows(tokenize, payload: bytes, strict: bool) -> list:

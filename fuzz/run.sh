@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every fuzz harness for about SECONDS seconds in all (default 60):
-# the libFuzzer harness of the C core (ASan + UBSan) and the five atheris
+# the libFuzzer harness of the C core (ASan + UBSan) and the six atheris
 # harnesses of the Python API.  Exits non-zero if any harness finds a crash,
 # a sanitizer report or a broken invariant; the input is kept in
 # fuzz/build/artifacts/.  Working corpora grow in fuzz/build/corpus-<name>,
@@ -11,7 +11,7 @@ root="$(dirname "$here")"
 total="${1:-60}"
 cd "$root"
 
-harnesses=(libfuzzer decode differential roundtrip stream pack)
+harnesses=(libfuzzer decode differential roundtrip stream pack sequences)
 per=$(( total / ${#harnesses[@]} ))
 (( per < 5 )) && per=5
 

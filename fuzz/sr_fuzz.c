@@ -19,7 +19,15 @@
  *    tokenizing the escaped value (strict and lenient) gives the value back;
  *  - sr_columns gives every field's span, flags and row ends as emitted;
  *  - sr_parse_double, where it accepts a value, gives strtod's double bit
- *    for bit, and reads only the value's bytes.
+ *    for bit, and reads only the value's bytes;
+ *  - errors are final (smartrest.h, above sr_init): after SR_ERROR, every
+ *    later sr_tokenize (on NULL with length 0, on another buffer, on the
+ *    freed buffer of the failed call, final or not, with or without room for
+ *    fields) and sr_check_pending returns SR_ERROR, emits no field, reads no
+ *    byte (ASan reports a read of the freed buffer) and leaves err,
+ *    err_offset, err_row and err_field as they were; the chunked run goes
+ *    on feeding its remaining chunks after an error, as a careless caller
+ *    would, and must get the same error back each time.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -179,6 +187,82 @@ static int run(sr_tokenizer *t, const unsigned char *buf, size_t len, int final,
     }
 }
 
+/* The error a failed tokenizer holds. */
+typedef struct {
+    int err;
+    uint64_t offset, row, field;
+} saved_error;
+
+static saved_error save_error(const sr_tokenizer *t)
+{
+    saved_error e;
+    e.err = t->err;
+    e.offset = t->err_offset;
+    e.row = t->err_row;
+    e.field = t->err_field;
+    return e;
+}
+
+static void same_error(const sr_tokenizer *t, const saved_error *e)
+{
+    CHECK(t->err == e->err);
+    CHECK(t->err_offset == e->offset);
+    CHECK(t->err_row == e->row);
+    CHECK(t->err_field == e->field);
+}
+
+/* One call of sr_tokenize on a tokenizer that has failed: SR_ERROR again,
+ * no field, the error unchanged.  buf may be NULL, freed or unrelated. */
+static void tokenize_again(sr_tokenizer *t, const saved_error *e, const unsigned char *buf,
+                           size_t len, int final, sr_field *out, size_t cap)
+{
+    size_t n = (size_t)-1;
+    CHECK(sr_tokenize(t, buf, len, final, out, cap, &n) == SR_ERROR);
+    CHECK(n == 0);
+    same_error(t, e);
+}
+
+static void check_pending_again(sr_tokenizer *t, const saved_error *e, size_t len)
+{
+    CHECK(sr_check_pending(t, len) == SR_ERROR);
+    same_error(t, e);
+}
+
+/* After SR_ERROR: errors are final (smartrest.h, above sr_init).  freed is
+ * the buffer of the failed call, already freed (len bytes): any read of it
+ * is a heap-use-after-free for ASan.  The other buffer is exactly sized,
+ * holds a valid row and is freed again here. */
+static void stays_failed(sr_tokenizer *t, const unsigned char *freed, size_t len,
+                         sr_field *fields, size_t cap)
+{
+    static const unsigned char row[] = "200,c8y_T,T,25\n\"q\",\"open";
+    saved_error e = save_error(t);
+    unsigned char *other = malloc(sizeof(row) - 1);
+    int final;
+    CHECK(e.err >= SR_E_UNTERMINATED && e.err <= SR_E_ROW_TOO_LARGE);
+    CHECK(other);
+    memcpy(other, row, sizeof(row) - 1);
+    for (final = 0; final <= 1; final++) {
+        tokenize_again(t, &e, NULL, 0, final, fields, cap);
+        tokenize_again(t, &e, NULL, 0, final, NULL, 0);
+        tokenize_again(t, &e, freed, len, final, fields, cap);
+        tokenize_again(t, &e, other, sizeof(row) - 1, final, fields, cap);
+        tokenize_again(t, &e, other, sizeof(row) - 1, final, fields, 1);
+        check_pending_again(t, &e, 0);
+        check_pending_again(t, &e, len);
+        check_pending_again(t, &e, sizeof(row) - 1);
+        check_pending_again(t, &e, (size_t)-1 / 4);
+    }
+    free(other);
+    /* A buffer freed, then another one: the old positions point nowhere. */
+    other = malloc(len + 3);
+    CHECK(other);
+    memset(other, '"', len + 3);
+    tokenize_again(t, &e, other, len + 3, 0, fields, cap);
+    free(other);
+    tokenize_again(t, &e, other, len + 3, 1, fields, cap);
+}
+
 static void one_call(const unsigned char *data, size_t size, int strict, uint64_t limit,
                      size_t cap, outcome *o)
 {
@@ -189,13 +273,20 @@ static void one_call(const unsigned char *data, size_t size, int strict, uint64_
     if (size)
         memcpy(buf, data, size);
     sr_init(&t, strict, limit);
-    run(&t, buf, size, 1, fields, cap, o);
-    free(buf);
+    if (run(&t, buf, size, 1, fields, cap, o) == SR_ERROR) {
+        free(buf);
+        stays_failed(&t, buf, size, fields, cap);
+    } else {
+        free(buf);
+    }
     free(fields);
 }
 
 /* Feed data in chunks ending at cuts[0], cuts[1], ..., size, keeping the
- * unfinished tail between calls as smartrest/_codec.pyx's Decoder does. */
+ * unfinished tail between calls as smartrest/_codec.pyx's Decoder does.
+ * After an error it goes on like a careless caller: every later chunk is
+ * fed on its own (in an exactly sized buffer, the last one final), and
+ * each call must give the same error back without a field. */
 static void chunked(const unsigned char *data, size_t size, const size_t *cuts, size_t ncuts,
                     int strict, uint64_t limit, size_t cap, outcome *o)
 {
@@ -203,6 +294,8 @@ static void chunked(const unsigned char *data, size_t size, const size_t *cuts, 
     sr_field *fields = malloc(cap * sizeof(*fields));
     unsigned char *tail = NULL;
     size_t tail_len = 0, from = 0, k;
+    int failed = 0;
+    saved_error e;
     CHECK(fields);
     sr_init(&t, strict, limit);
     for (k = 0; k <= ncuts; k++) {
@@ -219,7 +312,21 @@ static void chunked(const unsigned char *data, size_t size, const size_t *cuts, 
         tail = NULL;
         tail_len = 0;
         from = to;
-        if (run(&t, buf, len, final, fields, cap, o) == SR_ERROR || final) {
+        if (failed) {
+            tokenize_again(&t, &e, buf, len, final, fields, cap);
+            if (!final)
+                check_pending_again(&t, &e, len);
+            free(buf);
+            continue;
+        }
+        if (run(&t, buf, len, final, fields, cap, o) == SR_ERROR) {
+            free(buf);
+            stays_failed(&t, buf, len, fields, cap);
+            failed = 1;
+            e = save_error(&t);
+            continue;
+        }
+        if (final) {
             free(buf);
             break;
         }
@@ -231,7 +338,10 @@ static void chunked(const unsigned char *data, size_t size, const size_t *cuts, 
             o->err_row = t.err_row;
             o->err_field = t.err_field;
             free(buf);
-            break;
+            stays_failed(&t, buf, len, fields, cap);
+            failed = 1;
+            e = save_error(&t);
+            continue;
         }
         {
             size_t keep = sr_keep_from(&t);
@@ -249,6 +359,8 @@ static void chunked(const unsigned char *data, size_t size, const size_t *cuts, 
         }
         free(buf);
     }
+    if (failed)
+        same_error(&t, &e);
     free(tail);
     free(fields);
 }

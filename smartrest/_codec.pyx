@@ -351,8 +351,10 @@ cdef int _run(sr_tokenizer *t, const unsigned char *buf, size_t length, int fina
             return 0
 
 
-cdef bytes _utf8_of_str(str s):
-    return s.encode("utf-8", "surrogatepass")
+cdef bytes _utf8_of_str(object s):
+    # str.encode itself, so that a str subclass is read as its characters
+    # (as the reference does), whatever it overrides.
+    return str.encode(s, "utf-8", "surrogatepass")
 
 
 cdef class _Buffer:

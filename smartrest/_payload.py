@@ -30,8 +30,8 @@ def payload_view(payload: Any) -> View:
     """
     if isinstance(payload, bytes):
         return payload
-    if isinstance(payload, str):
-        return payload.encode("utf-8", "surrogatepass")
+    if isinstance(payload, str):  # a subclass too, read as its characters
+        return str.encode(payload, "utf-8", "surrogatepass")
     try:
         view = memoryview(payload)
     except (TypeError, BufferError):

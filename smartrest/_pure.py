@@ -7,9 +7,10 @@ cut with ``str.split`` and only rows holding a ``"`` go through the field
 scanner below.
 
 Error precedence (shared with the C core): when a payload has several
-problems, the one that starts at the smallest byte offset is reported.  A
-structural problem inside an unfinished row of a stream is only reported
-once the row is complete (or the stream is closed).
+problems, the one that starts at the smallest byte offset is reported.  In
+a stream, a problem in a field is reported by the feed that completes the
+field (the comma or LF after it arrives), or by close (docs/dialect.md
+section 4.6).
 """
 
 from __future__ import annotations
@@ -597,7 +598,7 @@ def encode_row(fields: Iterable[Any], *, quote_escape: str = "backslash") -> byt
     fields = list(fields) if not isinstance(fields, (str, bytes, bytearray)) else fields
     try:
         text = _row_text(fields, double, 0)
-    except (SmartRestError, TypeError):
+    except Exception:
         if not isinstance(fields, (str, bytes, bytearray)):
             _first_problem(fields, 0)
         raise
@@ -674,15 +675,16 @@ def _encode_rows(rows: Iterable[Iterable[Any]], double: bool) -> bytes:
         # a value whose conversion changes the row it came from (__str__ of
         # a Decimal subclass, __bytes__) cannot change what is encoded.
         fields: Any = r
-        if type(r) is not tuple:
-            fields = r if isinstance(r, (str, bytes, bytearray)) else tuple(r)
         try:
+            if type(r) is not tuple:
+                fields = r if isinstance(r, (str, bytes, bytearray)) else tuple(r)
             parts.append(_row_text(fields, double, i))
-        except (SmartRestError, TypeError):
-            # Report problems in the order the values come: a lone
-            # surrogate in an earlier value goes first.
+        except Exception:
+            # Report problems in the order the values come (as the C
+            # implementation meets them): a lone surrogate in an earlier
+            # value goes first, whatever the later problem is.
             _to_utf8("".join(parts), done, 0)
-            if not isinstance(fields, (str, bytes, bytearray)):
+            if type(fields) is tuple:
                 _first_problem(fields, i)
             raise
         done.append(fields)
@@ -795,7 +797,23 @@ class Decoder:
             self._rows += len(rows)
         self._buf = buf
         self._check_pending()
+        self._check_tail()
         return rows
+
+    def _check_tail(self) -> None:
+        """Raise the first problem in the complete fields of the unfinished
+        row (those a comma ends), as the C tokenizer meets them."""
+        buf = self._buf
+        # Only non-ASCII bytes (UTF-8) and, in strict mode, quotes can make
+        # a problem here; most streams skip the check.
+        if not buf or (buf.isascii() and not (self._strict and b'"' in buf)):
+            return
+        start = _skip_empty_lines(buf, 0)
+        tail = buf[start:]
+        done = _complete_fields_end(tail.decode("latin-1"))
+        if done > 0:
+            _decode_bytes(tail[:done], True, self._strict, self._base + start, self._rows,
+                          self._limit)
 
     def _check_pending(self) -> None:
         """Raise when the unfinished row is already longer than the limit.

@@ -459,3 +459,41 @@ def test_message_handler_survives_a_topic_that_is_not_utf8():
     assert [r.topic for r in received] == ["s/ds"]
     logged_handler = MessageHandler(received.append)  # no on_error: logged, not raised
     logged_handler(None, None, bad)
+
+
+# ---------------------------------------------------------------- found by fuzz/fuzz_sequences.py
+
+
+def test_str_subclass_payload(impl):
+    class Text(str):
+        def encode(self, *args: Any, **kwargs: Any) -> bytes:  # not consulted
+            return b"wrong\n"
+
+    assert impl.decode(Text("a,b\n")) == [["a", "b"]]
+    assert impl.Decoder().feed(Text("a\n")) == [["a"]]
+    assert impl.decode_batch([Text("x\n")]) == [[["x"]]]
+    assert impl.tokenize(Text("a,b\n")).to_rows() == [["a", "b"]]
+
+
+@pytest.mark.parametrize("chunk,options,cls,offset", [
+    (b"\x81,b", {}, InvalidUtf8, 0),
+    (b'"a"x,"b', {"strict": True}, TextAfterQuote, 3),
+    (b"1\n2,\xc3\xa9,\xff,z", {}, InvalidUtf8, 7),
+])
+def test_decoder_reports_a_field_problem_when_the_field_ends(impl, chunk, options, cls, offset):
+    # The C decoder reported it at once, the reference only when the row
+    # ended: both report it when the field's comma arrives now.
+    with pytest.raises(cls) as info:
+        impl.Decoder(**options).feed(chunk)
+    assert info.value.offset == offset
+    # A field that may still go on is not judged yet.
+    assert impl.Decoder(**options).feed(chunk[:chunk.rindex(b",")]) == \
+        ([["1"]] if chunk.startswith(b"1\n") else [])
+
+
+@pytest.mark.parametrize("rows", [[["\udcff", 10**5000]], [["\udcff"], 42],
+                                  [["a"], ["\udcff", object()]]])
+def test_encode_reports_the_first_problem_in_order(c_impl, py_impl, rows):
+    got = [outcome(impl.encode, rows) for impl in (py_impl, c_impl)]
+    assert got[0] == got[1]
+    assert got[0][0] is InvalidUtf8
