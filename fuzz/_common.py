@@ -2,8 +2,9 @@
 
 Every harness imports the package from the working tree (build the
 extension in place first) with atheris' Python coverage instrumentation,
-and runs both implementations: ``C`` (smartrest._codec) and ``PY``
-(smartrest._pure, the oracle).
+and runs both implementations, as smartrest._implementation gives them:
+``C`` (smartrest._codec) and ``PY`` (smartrest._pure and
+smartrest._columnar, the oracle).
 """
 
 from __future__ import annotations
@@ -19,27 +20,20 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 with atheris.instrument_imports():
     import smartrest  # noqa: F401  (instrumented with the modules below)
-    from smartrest import _columnar, _limits, _packing, _pure
+    from smartrest import _columnar, _implementation, _limits, _packing, _pure  # noqa: F401
     from smartrest.errors import SmartRestError
 
-from smartrest import _codec  # compiled: not instrumented by atheris
 
-
-def _namespace(module, name, tokenize, decode_batch):
+def _namespace(api):
+    """One implementation's API from smartrest._implementation, with pack."""
     return types.SimpleNamespace(
-        name=name,
-        decode_batch=decode_batch,
-        decode=module.decode,
-        encode=module.encode,
-        encode_row=module.encode_row,
-        Decoder=module.Decoder,
-        pack=functools.partial(_packing.pack, encode_row=module.encode_row),
-        tokenize=tokenize,
-    )
+        **vars(api), pack=functools.partial(_packing.pack, encode_row=api.encode_row))
 
 
-C = _namespace(_codec, "c", _codec.tokenize, _codec.decode_batch)
-PY = _namespace(_pure, "python", _columnar.tokenize, _columnar.decode_batch)
+# The C extension is compiled, so atheris does not instrument it; the
+# harnesses need it (c_api raises ImportError, saying how to build it).
+C = _namespace(_implementation.c_api())
+PY = _namespace(_implementation.python_api())
 IMPLS = (C, PY)
 packet_size = _limits.packet_size
 TRIM_MARKER = _packing.TRIM_MARKER
