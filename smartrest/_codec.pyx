@@ -565,7 +565,8 @@ cdef class Decoder:
     def feed(self, data):
         cdef _Buffer b
         cdef list rows = []
-        cdef size_t need
+        cdef size_t need, n
+        cdef const unsigned char *src
         cdef unsigned char *grown
         self._enter()
         try:
@@ -573,26 +574,24 @@ cdef class Decoder:
                 raise ValueError("feed() after close()")
             b = _Buffer(data)
             b.own()
-            if self.length == 0:
-                try:
-                    _run(&self.t, b.ptr, b.length, 0, rows, &self.rb, &self.scratch)
-                    self._keep_tail(b.ptr, b.length)
-                except (SmartRestError, MemoryError) as exc:
-                    self._error = exc
-                    raise
-                return rows
-            need = self.length + b.length
-            if need > self.cap:
-                grown = <unsigned char *>realloc(self.buf, need)
-                if grown == NULL:
-                    raise MemoryError()  # nothing changed yet
-                self.buf = grown
-                self.cap = need
-            memcpy(self.buf + self.length, b.ptr, b.length)
-            self.length = need
+            if self.length == 0:  # nothing kept: tokenize the chunk where it is
+                src = b.ptr
+                n = b.length
+            else:
+                need = self.length + b.length
+                if need > self.cap:
+                    grown = <unsigned char *>realloc(self.buf, need)
+                    if grown == NULL:
+                        raise MemoryError()  # nothing changed yet
+                    self.buf = grown
+                    self.cap = need
+                memcpy(self.buf + self.length, b.ptr, b.length)
+                self.length = need
+                src = self.buf
+                n = self.length
             try:
-                _run(&self.t, self.buf, self.length, 0, rows, &self.rb, &self.scratch)
-                self._keep_tail(self.buf, self.length)
+                _run(&self.t, src, n, 0, rows, &self.rb, &self.scratch)
+                self._keep_tail(src, n)
             except (SmartRestError, MemoryError) as exc:
                 self._error = exc
                 raise

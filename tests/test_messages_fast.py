@@ -1,7 +1,7 @@
 """The C fast path of decode_messages (smartrest._messages) against the Python one.
 
 Both must give equal messages, or raise the same error, for any payload.
-Skipped when the extension is not built (or SMARTREST_PURE_PYTHON=1).
+Fails when the extension is not built (skipped only with SMARTREST_PURE_PYTHON=1).
 """
 
 from __future__ import annotations
@@ -13,10 +13,21 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import smartrest
+from conftest import PURE_ONLY, c_api
 from smartrest import templates as T
+from smartrest._implementation import BUILD_HINT
 from smartrest.errors import SmartRestError, TemplateError
 
-pytestmark = pytest.mark.skipif(T._FAST is None, reason="smartrest._messages is not active")
+pytestmark = pytest.mark.skipif(
+    PURE_ONLY, reason="SMARTREST_PURE_PYTHON=1: the pure-Python implementation was asked for")
+
+
+@pytest.fixture(autouse=True)
+def _fast_path_active():
+    # Without the extension this fails, saying how to build it; it never skips.
+    c_api()
+    if T._FAST is None:
+        pytest.fail(f"smartrest._messages is not active; {BUILD_HINT}", pytrace=False)
 
 fast = T._FAST
 
