@@ -6,6 +6,7 @@ which makes the build fail instead.  Any other build error fails the build.
 """
 
 import os
+import subprocess
 import sys
 import warnings
 
@@ -19,45 +20,56 @@ DEBUG = os.environ.get("SMARTREST_DEBUG", "") not in ("", "0")
 # (gcc or clang), as scripts/asan.sh builds it.
 SANITIZE = os.environ.get("SMARTREST_SANITIZE", "") not in ("", "0")
 
+ldflags = []
 if sys.platform == "win32":
     cflags = ["/O2"]
 else:
-    cflags = ["-O3", "-std=c99", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-function",
-              "-Wno-unused-parameter", "-Wno-sign-compare", "-Wno-missing-field-initializers"]
+    # A release build: optimised, without debug information (-g0 comes after
+    # Python's own CFLAGS, which may hold -g, and wins with gcc and clang)
+    # and, on ELF platforms, stripped at link time.
+    cflags = ["-O3", "-g0", "-std=c99", "-fvisibility=hidden", "-Wall", "-Wextra",
+              "-Wno-unused-function", "-Wno-unused-parameter", "-Wno-sign-compare",
+              "-Wno-missing-field-initializers"]
+    if sys.platform != "darwin":
+        ldflags = ["-s"]
     if DEBUG:
         cflags = ["-O0", "-g", "-UNDEBUG", "-std=c99", "-Wall", "-Wextra"]
-ldflags = []
+        ldflags = []
 if SANITIZE and sys.platform != "win32":
     sanitizers = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
                   "-fno-omit-frame-pointer"]
-    cflags = [f for f in cflags if not f.startswith("-O")] + ["-O1", "-g"] + sanitizers
+    cflags = [f for f in cflags if not f.startswith(("-O", "-g"))] + ["-O1", "-g"] + sanitizers
     ldflags = sanitizers
+
+
+def _extension(name, sources):
+    """One extension module of the package: the C core's headers, the build's flags."""
+    return Extension(name, sources=sources, include_dirs=["csrc"], extra_compile_args=cflags,
+                     extra_link_args=ldflags, define_macros=[("CYTHON_TRACE", "0")])
 
 
 def _extensions():
     sources = ["smartrest/_codec.pyx", "csrc/tokenizer.c", "csrc/escape.c", "csrc/utf8.c", "csrc/number.c",
-               "csrc/columns.c"]
-    ext = Extension(
-        "smartrest._codec",
-        sources=sources,
-        include_dirs=["csrc"],
-        extra_compile_args=cflags,
-        extra_link_args=ldflags,
-        define_macros=[("CYTHON_TRACE", "0")],
-    )
-    # The C fast path of templates.decode_messages (no C core files).
-    messages = Extension(
-        "smartrest._messages",
-        sources=["smartrest/_messages.pyx"],
-        extra_compile_args=cflags,
-        extra_link_args=ldflags,
-        define_macros=[("CYTHON_TRACE", "0")],
-    )
+               "csrc/columns.c", "csrc/jsonl.c"]
+    ext = _extension("smartrest._codec", sources)
+    # The C fast path of templates.decode_messages: the template checks of
+    # the C core.
+    messages = _extension("smartrest._messages", ["smartrest/_messages.pyx", "csrc/check.c"])
+    # smartrest.validate's C validator; its template tables
+    # (csrc/templates_table.h) are generated from the registry first.
+    subprocess.run([sys.executable, "scripts/gen_template_table.py"], check=True)
+    validate = _extension("smartrest._validate",
+                          ["smartrest/_validate.pyx", "csrc/validate.c", "csrc/check.c",
+                           "csrc/tokenizer.c", "csrc/escape.c", "csrc/utf8.c"])
+    # smartrest.arrow's typed tables (csrc/table.c).
+    arrow = _extension("smartrest._arrow",
+                       ["smartrest/_arrow.pyx", "csrc/table.c", "csrc/check.c", "csrc/tokenizer.c",
+                        "csrc/escape.c", "csrc/utf8.c", "csrc/number.c"])
     # Cython is a build requirement (pyproject.toml): the build always has it.
     from Cython.Build import cythonize
 
     return cythonize(
-        [ext, messages],
+        [ext, messages, validate, arrow],
         language_level=3,
         compiler_directives={
             "boundscheck": False,

@@ -32,7 +32,7 @@ def _run(benchmark, name, call):
     topic, payloads, rows = valid_corpus(name)
     benchmark.group = f"decode_messages {name} 16k"
     benchmark.extra_info.update(implementation=smartrest.IMPLEMENTATION,
-                                fast_path=T._FAST is not None, rows=rows,
+                                fast_path=T.payload._FAST is not None, rows=rows,
                                 bytes=sum(map(len, payloads)))
     result = benchmark(lambda: [call(p, topic=topic) for p in payloads])
     assert sum(map(len, result)) == rows

@@ -109,24 +109,4 @@ static inline size_t sr_scan_quoted(const unsigned char *buf, size_t p, size_t l
     return sr_scan2(buf, p, len, '"', '\\', high);
 }
 
-#ifdef SR_USE_SSE2
-/* Bit i of *sep is set when buf[i] is ',' or '\n', of *high when it is
- * >= 0x80; for the 64 bytes at buf. */
-static inline void sr_block64(const unsigned char *buf, uint64_t *sep, uint64_t *high)
-{
-    const __m128i comma = _mm_set1_epi8(','), lf = _mm_set1_epi8('\n');
-    uint64_t s = 0, h = 0;
-    int i;
-    for (i = 0; i < 4; i++) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + 16 * i));
-        uint64_t ms = (uint64_t)(unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)));
-        s |= ms << (16 * i);
-        h |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << (16 * i);
-    }
-    *sep = s;
-    *high = h;
-}
-#endif
-
 #endif /* SMARTREST_SWAR_H */

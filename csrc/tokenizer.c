@@ -1,8 +1,120 @@
 /* The resumable SmartREST tokenizer.  See smartrest.h and docs/dialect.md sections 1, 2 and 5. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "simd.h"
 #include "smartrest.h"
-#include "swar.h"
+
+/* The block fast path, once per classifier (scan_fast.h). */
+#define SR_FAST_NAME fast_swar
+#define SR_FAST_ATTR
+#define SR_CLASSIFY sr_classify_swar
+#define SR_PREFIX_XOR sr_prefix_xor_shift
+#include "scan_fast.h"
+#undef SR_FAST_NAME
+#undef SR_FAST_ATTR
+#undef SR_CLASSIFY
+#undef SR_PREFIX_XOR
+
+#ifdef SR_USE_SSE2
+#define SR_FAST_NAME fast_sse2
+#define SR_FAST_ATTR
+#define SR_CLASSIFY sr_classify_sse2
+#define SR_PREFIX_XOR sr_prefix_xor_shift
+#include "scan_fast.h"
+#undef SR_FAST_NAME
+#undef SR_FAST_ATTR
+#undef SR_CLASSIFY
+#undef SR_PREFIX_XOR
+#endif
+
+#ifdef SR_HAVE_AVX2
+#define SR_FAST_NAME fast_avx2
+#define SR_FAST_ATTR SR_AVX2
+#define SR_CLASSIFY sr_classify_avx2
+#define SR_PREFIX_XOR sr_prefix_xor_clmul
+#include "scan_fast.h"
+#undef SR_FAST_NAME
+#undef SR_FAST_ATTR
+#undef SR_CLASSIFY
+#undef SR_PREFIX_XOR
+#endif
+
+/* Whether this build and CPU can run a scan path. */
+static int path_available(int path)
+{
+    switch (path) {
+    case SR_SCAN_SCALAR:
+    case SR_SCAN_SWAR:
+        return 1;
+#ifdef SR_USE_SSE2
+    case SR_SCAN_SSE2:
+        return 1;
+#endif
+#ifdef SR_HAVE_AVX2
+    case SR_SCAN_AVX2:
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi")
+               && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("pclmul");
+#endif
+    default:
+        return 0;
+    }
+}
+
+/* The path SMARTREST_SIMD names if it is available, else the fastest. */
+static int default_path(void)
+{
+    static const char *const names[] = {"scalar", "swar", "sse2", "avx2"};
+    const char *env = getenv("SMARTREST_SIMD");
+    int path;
+    if (env) {
+        for (path = SR_SCAN_SCALAR; path <= SR_SCAN_AVX2; path++) {
+            if (strcmp(env, names[path]) == 0 && path_available(path))
+                return path;
+        }
+    }
+    for (path = SR_SCAN_AVX2; !path_available(path); path--)
+        ;
+    return path;
+}
+
+static int scan_path = -1; /* not chosen yet */
+
+int sr_scan_path(void)
+{
+    if (scan_path < 0)
+        scan_path = default_path();
+    return scan_path;
+}
+
+int sr_set_scan_path(int path)
+{
+    if (path == SR_SCAN_AUTO) {
+        scan_path = default_path();
+        return 0;
+    }
+    if (!path_available(path))
+        return -1;
+    scan_path = path;
+    return 0;
+}
+
+static int run_fast(int path, sr_tokenizer *t, const unsigned char *buf, size_t len, size_t *pp,
+                    sr_field *out, size_t cap, size_t *pn)
+{
+    switch (path) {
+#ifdef SR_HAVE_AVX2
+    case SR_SCAN_AVX2:
+        return fast_avx2(t, buf, len, pp, out, cap, pn);
+#endif
+#ifdef SR_USE_SSE2
+    case SR_SCAN_SSE2:
+        return fast_sse2(t, buf, len, pp, out, cap, pn);
+#endif
+    default:
+        return fast_swar(t, buf, len, pp, out, cap, pn);
+    }
+}
 
 void sr_init(sr_tokenizer *t, int strict, uint64_t row_limit)
 {
@@ -142,10 +254,7 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
 {
     size_t n = 0;
     size_t p = t->pos;
-    int rc;
-#ifdef SR_USE_SSE2
-    int row_ended;
-#endif
+    int rc, path = sr_scan_path();
 
 #define SAVE() (t->pos = p, *n_out = n)
 
@@ -187,112 +296,15 @@ int sr_tokenize(sr_tokenizer *t, const unsigned char *buf, size_t len, int final
             t->state = SR_S_FIELD_START;
             /* fall through */
         case SR_S_FIELD_START:
-#ifdef SR_USE_SSE2
-            /* Fast path over runs of unquoted fields: one 64-byte block is
-             * classified at once and each separator found with ctz, until a
-             * field starts with a quote or runs past the block. */
-            row_ended = 0;
-            while (p + 64 <= len && n < cap && buf[p] != '"') {
-                size_t bs = p;
-                uint64_t sep, high;
-                sr_block64(buf + bs, &sep, &high);
-                sep &= ~0ULL << (p - bs);
-                if (!high
-                    && (!t->row_limit || t->base + bs + 64 - t->row_start <= t->row_limit)) {
-                    /* An ASCII block in which no row can pass the limit
-                     * (rows starting later in the block are shorter still):
-                     * its unquoted fields need none of emit's checks (strict
-                     * mode only concerns quoted ones), and the counters stay
-                     * in registers.  This loop repeats the shape of the
-                     * general one below on purpose: merged into one loop
-                     * with a per-field test, the tokenizer ran about 25%
-                     * slower (benchmarks/tokenizer_speed.py, measurements). */
-                    uint64_t field = t->field, row = t->row;
-                    int stop = 0;
-                    while (sep && n < cap) {
-                        size_t e = bs + (size_t)sr_ctz64(sep);
-                        if (buf[p] == '"' && p < e) {
-                            stop = 1;
-                            break;
-                        }
-                        if (buf[e] == ',') {
-                            out[n].start = p;
-                            out[n].len = e - p;
-                            out[n].flags = 0;
-                            n++;
-                            field++;
-                        } else {
-                            size_t end = e;
-                            if (end > p && buf[end - 1] == '\r')
-                                end--;
-                            if (field != 0 || end != p) {
-                                out[n].start = p;
-                                out[n].len = end - p;
-                                out[n].flags = SR_F_ROW_END;
-                                n++;
-                                row++;
-                            }
-                            field = 0;
-                            t->row_start = t->base + e + 1;
-                            row_ended = 1;
-                        }
-                        p = e + 1;
-                        sep &= sep - 1;
-                    }
-                    t->field = field;
-                    t->row = row;
-                    if (stop)
-                        goto scalar;
-                    if (p < bs + 64)
-                        break;
+            if (path != SR_SCAN_SCALAR && p + 64 <= len && n < cap) {
+                int ended = run_fast(path, t, buf, len, &p, out, cap, &n);
+                if (ended && t->field == 0) {
+                    /* p starts a row: let ROW_START skip empty lines there. */
+                    t->state = SR_S_ROW_START;
                     continue;
                 }
-                while (sep && n < cap) {
-                    size_t e = bs + (size_t)sr_ctz64(sep);
-                    size_t rel = p - bs;
-                    if (buf[p] == '"' && p < e)
-                        goto scalar;
-                    t->field_start = p;
-                    t->fflags = ((high >> rel) & ((1ULL << (e - p)) - 1)) ? SR_F_HIGH : 0;
-                    if (buf[e] == ',') {
-                        if ((rc = emit(t, buf, e, e, 0, &out[n])) != SR_DONE) {
-                            SAVE();
-                            return rc;
-                        }
-                        n++;
-                        t->field++;
-                    } else {
-                        size_t end = e;
-                        if (end > p && buf[end - 1] == '\r')
-                            end--;
-                        if (t->field == 0 && end == p) {
-                            /* An empty line (or CR LF): no row. */
-                        } else {
-                            if ((rc = emit(t, buf, end, e, SR_F_ROW_END, &out[n])) != SR_DONE) {
-                                SAVE();
-                                return rc;
-                            }
-                            n++;
-                            end_row(t);
-                        }
-                        t->field = 0;
-                        t->row_start = t->base + e + 1;
-                        row_ended = 1;
-                    }
-                    p = e + 1;
-                    sep &= sep - 1;
-                }
-                if (p < bs + 64)
-                    break; /* the field at p runs past the block, or out is full */
+                t->state = SR_S_FIELD_START;
             }
-        scalar:
-            if (row_ended && t->field == 0) {
-                /* p starts a row: let ROW_START skip empty lines there. */
-                t->state = SR_S_ROW_START;
-                continue;
-            }
-            t->state = SR_S_FIELD_START;
-#endif
             if (n == cap) {
                 SAVE();
                 return SR_FULL;

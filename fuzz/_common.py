@@ -4,7 +4,7 @@ Every harness imports the package from the working tree (build the
 extension in place first) with atheris' Python coverage instrumentation,
 and runs both implementations, as smartrest._implementation gives them:
 ``C`` (smartrest._codec) and ``PY`` (smartrest._pure and
-smartrest._columnar, the oracle).
+smartrest._pure_batch, the oracle).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 with atheris.instrument_imports():
     import smartrest  # noqa: F401  (instrumented with the modules below)
-    from smartrest import _columnar, _implementation, _limits, _packing, _pure  # noqa: F401
+    from smartrest import _implementation, _limits, _packing, _pure, _pure_batch  # noqa: F401
     from smartrest.errors import SmartRestError
 
 

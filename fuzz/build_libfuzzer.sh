@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Build the libFuzzer harness of the C core (csrc/ only, no Python) with
+# Build the libFuzzer harnesses of the C core (csrc/ only, no Python) with
 # AddressSanitizer and UndefinedBehaviorSanitizer.  Output: fuzz/build/sr_fuzz
+# (the codec), fuzz/build/sr_fuzz_check (the template checks, check.c) and
+# fuzz/build/sr_fuzz_paths (the tokenizer's scan paths against each other)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -12,4 +14,16 @@ mkdir -p "$here/build"
   -I"$root/csrc" \
   "$root/csrc/tokenizer.c" "$root/csrc/escape.c" "$root/csrc/utf8.c" "$root/csrc/number.c" "$root/csrc/columns.c" \
   "$here/sr_fuzz.c" -o "$here/build/sr_fuzz"
-echo "built $here/build/sr_fuzz"
+"$CC" -g -O1 -std=c99 -Wall -Wextra -Werror \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+  -fno-omit-frame-pointer \
+  -I"$root/csrc" \
+  "$root/csrc/check.c" \
+  "$here/sr_fuzz_check.c" -o "$here/build/sr_fuzz_check"
+"$CC" -g -O1 -std=c99 -Wall -Wextra -Werror \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+  -fno-omit-frame-pointer \
+  -I"$root/csrc" \
+  "$root/csrc/tokenizer.c" "$root/csrc/utf8.c" \
+  "$here/sr_fuzz_paths.c" -o "$here/build/sr_fuzz_paths"
+echo "built $here/build/sr_fuzz $here/build/sr_fuzz_check $here/build/sr_fuzz_paths"

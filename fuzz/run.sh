@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run every fuzz harness for about SECONDS seconds in all (default 60):
-# the libFuzzer harness of the C core (ASan + UBSan) and the six atheris
-# harnesses of the Python API.  Exits non-zero if any harness finds a crash,
+# the three libFuzzer harnesses of the C core (ASan + UBSan; `check` is the
+# template checks of check.c, `paths` the tokenizer's scan paths) and the
+# six atheris harnesses of the Python API.  Exits non-zero if any harness
+# finds a crash,
 # a sanitizer report or a broken invariant; the input is kept in
 # fuzz/build/artifacts/.  Working corpora grow in fuzz/build/corpus-<name>,
 # seeded from fuzz/corpus/<name>.
@@ -11,11 +13,11 @@ root="$(dirname "$here")"
 total="${1:-60}"
 cd "$root"
 
-harnesses=(libfuzzer decode differential roundtrip stream pack sequences)
+harnesses=(libfuzzer check paths decode differential roundtrip stream pack sequences)
 per=$(( total / ${#harnesses[@]} ))
 (( per < 5 )) && per=5
 
-bash "$here/build_libfuzzer.sh" >/dev/null || { echo "fuzz: cannot build the libFuzzer harness"; exit 1; }
+bash "$here/build_libfuzzer.sh" >/dev/null || { echo "fuzz: cannot build the libFuzzer harnesses"; exit 1; }
 python -c "import smartrest._codec" 2>/dev/null ||
   SMARTREST_REQUIRE_EXTENSION=1 python setup.py build_ext --inplace -q >/dev/null ||
   { echo "fuzz: cannot build the extension"; exit 1; }
@@ -32,6 +34,10 @@ for name in "${harnesses[@]}"; do
         -artifact_prefix="$here/build/artifacts/$name-" "$corpus" "$here/corpus/$name")
   if [[ $name == libfuzzer ]]; then
     "$here/build/sr_fuzz" -max_len=8192 "${args[@]}" >"$log" 2>&1
+  elif [[ $name == paths ]]; then
+    "$here/build/sr_fuzz_paths" -max_len=4096 "${args[@]}" >"$log" 2>&1
+  elif [[ $name == check ]]; then
+    "$here/build/sr_fuzz_check" -max_len=1024 "${args[@]}" >"$log" 2>&1
   else
     python "$here/fuzz_$name.py" "${args[@]}" >"$log" 2>&1
   fi

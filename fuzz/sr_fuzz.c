@@ -36,13 +36,7 @@
 
 #include "smartrest.h"
 
-#define CHECK(cond)                                                           \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
-            abort();                                                          \
-        }                                                                     \
-    } while (0)
+#include "fuzz_check.h"
 
 /* The outcome of tokenizing a payload: every field's value, flattened. */
 typedef struct {

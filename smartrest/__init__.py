@@ -30,14 +30,14 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-from ._implementation import IMPLEMENTATION
+from ._implementation import IMPLEMENTATION, PurePythonWarning
 from ._implementation import api as _api
 
 _impl = _api()
 
 # The type checker sees the signatures of the C module (``_codec.pyi``); the
 # pure-Python fallback has the same ones.  The contract of each name is the
-# docstring of the reference implementation (``_pure``, ``_columnar``), which
+# docstring of the reference implementation (``_pure``, ``_pure_batch``), which
 # the C module shares.
 if TYPE_CHECKING:
     from ._codec import Decoder, Tokens, decode, decode_batch, encode, encode_row, tokenize
@@ -93,6 +93,7 @@ def pack(
 __all__ = [
     "LIMIT",
     "IMPLEMENTATION",
+    "PurePythonWarning",
     "TRIM_MARKER",
     "Decoder",
     "decode",
@@ -122,16 +123,21 @@ def decode_messages(
     qos: int = 0,
     limit: Optional[int] = LIMIT,
     strict: bool = False,
+    lenient: bool = False,
 ) -> List[Message]:
     """Decode a payload into :class:`smartrest.templates.Message` objects.
 
-    See :func:`smartrest.templates.decode_messages` for the contract and the
-    errors raised.
+    See :func:`smartrest.templates.decode_messages` for the contract, the
+    lenient mode and the errors raised.
     """
     from .templates import decode_messages as _decode_messages
 
     return _decode_messages(payload, topic=topic, typed=typed, qos=qos, limit=limit,
-                            strict=strict)
+                            strict=strict, lenient=lenient)
 
 
 __all__.append("decode_messages")
+
+from ._validation import validate as validate  # noqa: E402
+
+__all__.append("validate")

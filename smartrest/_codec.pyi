@@ -6,11 +6,13 @@ built.  A stub is never imported, so numpy is only needed by the type
 checker, for the arrays of :class:`Tokens`.
 """
 
-from typing import Any, Iterable, List, Optional, Type, Union, overload
+from typing import Any, Callable, Iterable, List, Optional, Tuple, Type, Union, overload
 
 import numpy
 from _typeshed import ReadableBuffer
 from numpy.typing import NDArray
+
+from .errors import SmartRestError
 
 # What decode, Decoder.feed, tokenize and decode_batch read: bytes, bytearray,
 # memoryview, mmap or any other C-contiguous buffer, or str (read as UTF-8).
@@ -75,3 +77,11 @@ def decode_batch(
     limit: Optional[int] = 16184,
     strict: bool = False,
 ) -> List[List[List[str]]]: ...
+
+
+class _JsonLines:
+    """Rows of a stream as JSON lines (the writer of ``smartrest decode``)."""
+
+    def __init__(self, extra: Callable[[bytes], bytes], *, limit: Optional[int],
+                 strict: bool = ...) -> None: ...
+    def feed(self, chunk: bytes, final: bool = ...) -> Tuple[bytes, Optional[SmartRestError]]: ...

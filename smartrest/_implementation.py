@@ -2,7 +2,7 @@
 
 The C extension (``smartrest._codec`` for the codec, ``smartrest._messages``
 for the template layer's fast path) runs when it can be imported; the
-pure-Python reference (``smartrest._pure`` with ``smartrest._columnar``)
+pure-Python reference (``smartrest._pure`` with ``smartrest._pure_batch``)
 runs otherwise, or when ``SMARTREST_PURE_PYTHON=1`` asks for it.  Decided
 once, when the package is imported.  The package, the template layer, the
 bench, the tests and the fuzzers all ask this module.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import types
+import warnings
 from typing import Optional
 
 #: ``SMARTREST_PURE_PYTHON`` is set (to anything but ``0``).
@@ -21,9 +22,22 @@ PURE_REQUESTED = os.environ.get("SMARTREST_PURE_PYTHON", "") not in ("", "0")
 #: How to get the extension, for error messages.
 BUILD_HINT = ("build it with a C compiler: `pip install -e .` (or `python setup.py "
               "build_ext --inplace`) in the source tree; or set SMARTREST_PURE_PYTHON=1 to "
-              "run the pure-Python implementation")
+              "choose the pure-Python implementation")
+
+#: ``SMARTREST_REQUIRE_EXTENSION`` is set (to anything but ``0``): importing
+#: the package fails when the C extension cannot be imported.
+REQUIRE_EXTENSION = os.environ.get("SMARTREST_REQUIRE_EXTENSION", "") not in ("", "0")
 
 _NAMES = ("decode", "encode", "encode_row", "Decoder", "tokenize", "Tokens", "decode_batch")
+
+
+class PurePythonWarning(RuntimeWarning):
+    """The C extension cannot be imported and pure Python was not asked for:
+    the package runs its pure-Python implementation, several times slower.
+
+    Silence it by asking for pure Python (``SMARTREST_PURE_PYTHON=1``) or
+    with :func:`warnings.filterwarnings`.
+    """
 
 
 def _try_import(name: str) -> "tuple[Optional[types.ModuleType], Optional[ImportError]]":
@@ -38,10 +52,21 @@ _c_codec, _c_error = _try_import("smartrest._codec")
 #: ``"c"`` or ``"python"``: the implementation behind ``smartrest.decode`` and the rest.
 IMPLEMENTATION = "c" if _c_codec is not None and not PURE_REQUESTED else "python"
 
+if _c_codec is None and not PURE_REQUESTED:
+    _why = (f"the C extension smartrest._codec cannot be imported ({_c_error}); "
+            f"smartrest runs its pure-Python implementation, several times slower. To get the "
+            f"extension, {BUILD_HINT}.")
+    if REQUIRE_EXTENSION:
+        raise ImportError(f"SMARTREST_REQUIRE_EXTENSION is set and {_why}") from _c_error
+    # stacklevel: point at the import of the package, not at this module.
+    warnings.warn(_why, PurePythonWarning, stacklevel=2)
 
-def _namespace(name: str, codec: types.ModuleType, columnar: types.ModuleType
+
+def _namespace(name: str, codec: types.ModuleType, *more: types.ModuleType
                ) -> types.SimpleNamespace:
-    api = {n: getattr(codec if hasattr(codec, n) else columnar, n) for n in _NAMES}
+    """Each of ``_NAMES`` from the first of ``codec, *more`` that has it."""
+    modules = (codec, *more)
+    api = {n: getattr(next((m for m in modules if hasattr(m, n)), codec), n) for n in _NAMES}
     return types.SimpleNamespace(name=name, module=codec, **api)
 
 
@@ -49,9 +74,9 @@ def python_api() -> types.SimpleNamespace:
     """The pure-Python codec: ``decode``, ``encode``, ``encode_row``,
     ``Decoder``, ``tokenize``, ``Tokens``, ``decode_batch`` (and ``name``,
     ``module``)."""
-    from . import _columnar, _pure
+    from . import _pure, _pure_batch
 
-    return _namespace("python", _pure, _columnar)
+    return _namespace("python", _pure, _pure_batch)
 
 
 def c_api() -> types.SimpleNamespace:
@@ -64,9 +89,7 @@ def c_api() -> types.SimpleNamespace:
     if _c_codec is None:
         raise ImportError(f"the C extension smartrest._codec cannot be imported "
                           f"({_c_error}); {BUILD_HINT}")
-    from . import _columnar
-
-    return _namespace("c", _c_codec, _columnar)
+    return _namespace("c", _c_codec)
 
 
 def api() -> types.SimpleNamespace:
@@ -80,4 +103,13 @@ def messages_module() -> Optional[types.ModuleType]:
     if IMPLEMENTATION != "c":
         return None
     module, _ = _try_import("smartrest._messages")
+    return module
+
+
+def validate_module() -> Optional[types.ModuleType]:
+    """``smartrest._validate`` (the C validator of :func:`smartrest.validate`)
+    when the C implementation runs and it imports, else None."""
+    if IMPLEMENTATION != "c":
+        return None
+    module, _ = _try_import("smartrest._validate")
     return module

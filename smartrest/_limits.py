@@ -111,11 +111,11 @@ def _topic_length(topic: str) -> int:
 def check_options(topic: Any, qos: Any, limit: Any) -> Optional[int]:
     """Check the options of a decode: ``limit`` (returned as an int),
     ``qos`` and ``topic`` (see the ``check_*`` functions)."""
-    limit = check_limit(limit)
+    value = check_limit(limit)
     check_qos(qos)
     if topic is not None:
         check_topic(topic)
-    return limit
+    return value
 
 
 def packet_size(topic: str, payload_len: int, qos: int = 0) -> int:

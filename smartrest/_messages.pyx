@@ -5,7 +5,10 @@
 (lengths, positions of mandatory values, positions and types of typed
 values, the layout of a plain repeating group) once, when it is imported.
 :func:`messages` then checks decoded rows against these tables and makes
-the :class:`~smartrest.templates.Message` objects, all in C.
+the :class:`~smartrest.templates.Message` objects, all in C.  The rules
+are C (``csrc/check.c``, declared in ``csrc/smartrest.h``): a :class:`Spec`
+holds an ``sr_spec``, and a row goes to ``sr_check_row`` as the UTF-8 bytes
+of its values.  This module only reads the rows and makes the objects.
 
 The checks accept exactly the rows that ``templates._check`` accepts.  What
 this module does not handle itself goes to a Python callback that runs the
@@ -17,300 +20,42 @@ answer), a row or value of an unexpected type.  Which error a bad row raises
 is always decided by the Python code.
 """
 
-from cpython.ref cimport PyObject, Py_INCREF
+from cpython.dict cimport PyDict_GetItem
+from cpython.exc cimport PyErr_Clear
+from cpython.list cimport (PyList_CheckExact, PyList_GET_ITEM, PyList_GET_SIZE, PyList_New,
+                          PyList_SET_ITEM)
+from cpython.object cimport Py_TYPE, PyObject, PyTypeObject
+from cpython.ref cimport Py_INCREF
+from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_CheckExact, PyUnicode_GET_LENGTH
+from libc.stdlib cimport free, malloc
 
-cdef extern from *:
-    """
-    #include <structmember.h>
-
-    #define SR_MAXP 16
-    enum { SR_FAIL = 0, SR_PASS = 1, SR_SLOW = 2 };
-    enum { SR_NUMBER = 1, SR_INTEGER = 2, SR_BOOLEAN = 3, SR_DATE = 4 };
-
-    typedef struct {
-        int slow;            /* every row goes to the Python check */
-        int has_serial;      /* the device is the row's value 1 */
-        Py_ssize_t min_len, fixed_len;
-        int nreq;  Py_ssize_t req[SR_MAXP];
-        int nchk;  Py_ssize_t chk_pos[SR_MAXP]; int chk_kind[SR_MAXP];
-        int none;  Py_ssize_t one_of[SR_MAXP];
-        int block; Py_ssize_t width, min_items, min_last;
-        int nbreq; Py_ssize_t breq[SR_MAXP];
-        int nbchk; Py_ssize_t bchk_off[SR_MAXP]; int bchk_kind[SR_MAXP];
-    } sr_spec;
-
-    #define SR_DIGIT(c) ((unsigned char)((c) - '0') < 10)
-
-    /* [+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)? */
-    static int sr_is_number(const unsigned char *s, Py_ssize_t n) {
-        Py_ssize_t i = 0, d = 0, f = 0, e = 0;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        while (i < n && SR_DIGIT(s[i])) { i++; d++; }
-        if (i < n && s[i] == '.') {
-            i++;
-            while (i < n && SR_DIGIT(s[i])) { i++; f++; }
-        }
-        if (d == 0 && f == 0) return 0;
-        if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-            i++;
-            if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-            while (i < n && SR_DIGIT(s[i])) { i++; e++; }
-            if (e == 0) return 0;
-        }
-        return i == n;
-    }
-
-    /* [+-]?[0-9]+ */
-    static int sr_is_integer(const unsigned char *s, Py_ssize_t n) {
-        Py_ssize_t i = 0;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        if (i == n) return 0;
-        for (; i < n; i++)
-            if (!SR_DIGIT(s[i])) return 0;
-        return 1;
-    }
-
-    /* (?i:true|false) on ASCII text: an ASCII letter matches only itself
-       in either case (c | 0x20 is the letter only for the letter's two cases) */
-    static int sr_is_boolean(const unsigned char *s, Py_ssize_t n) {
-        if (n == 4)
-            return (s[0] | 0x20) == 't' && (s[1] | 0x20) == 'r' && (s[2] | 0x20) == 'u'
-                && (s[3] | 0x20) == 'e';
-        if (n == 5)
-            return (s[0] | 0x20) == 'f' && (s[1] | 0x20) == 'a' && (s[2] | 0x20) == 'l'
-                && (s[3] | 0x20) == 's' && (s[4] | 0x20) == 'e';
-        return 0;
-    }
-
-    static int sr_d2(const unsigned char *s, int lo0, int hi0, int hi1_at_hi0) {
-        /* two digits, the first in [lo0, hi0], the second at most 9, or at
-           most hi1_at_hi0 when the first is hi0 */
-        if (!SR_DIGIT(s[0]) || !SR_DIGIT(s[1])) return 0;
-        int a = s[0] - '0', b = s[1] - '0';
-        if (a < lo0 || a > hi0) return 0;
-        if (a == hi0 && b > hi1_at_hi0) return 0;
-        return 1;
-    }
-
-    /* ([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])
-       T([01][0-9]|2[0-3]):([0-5][0-9])
-       (?::([0-5][0-9]|60)(?:[.,]([0-9]{1,9}))?)?
-       (Z|z|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?) */
-    static int sr_is_date(const unsigned char *s, Py_ssize_t n) {
-        Py_ssize_t i;
-        if (n < 17) return 0;
-        if (!SR_DIGIT(s[0]) || !SR_DIGIT(s[1]) || !SR_DIGIT(s[2]) || !SR_DIGIT(s[3])) return 0;
-        if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':') return 0;
-        /* month 01-12 */
-        if (!sr_d2(s + 5, 0, 1, 2) || (s[5] == '0' && s[6] == '0')) return 0;
-        /* day 01-31 */
-        if (!sr_d2(s + 8, 0, 3, 1) || (s[8] == '0' && s[9] == '0')) return 0;
-        if (!sr_d2(s + 11, 0, 2, 3)) return 0;   /* hour 00-23 */
-        if (!sr_d2(s + 14, 0, 5, 9)) return 0;   /* minute 00-59 */
-        i = 16;
-        if (s[i] == ':') {
-            if (n - i < 3) return 0;
-            if (!(sr_d2(s + i + 1, 0, 5, 9) || (s[i + 1] == '6' && s[i + 2] == '0'))) return 0;
-            i += 3;
-            if (i < n && (s[i] == '.' || s[i] == ',')) {
-                Py_ssize_t f = 0;
-                i++;
-                while (i < n && SR_DIGIT(s[i])) { i++; f++; }
-                if (f < 1 || f > 9) return 0;
-            }
-        }
-        if (i >= n) return 0;
-        if (s[i] == 'Z' || s[i] == 'z') return i + 1 == n;
-        if (s[i] != '+' && s[i] != '-') return 0;
-        i++;
-        if (n - i < 2 || !sr_d2(s + i, 0, 2, 3)) return 0;
-        i += 2;
-        if (i == n) return 1;
-        if (s[i] == ':') i++;
-        return n - i == 2 && sr_d2(s + i, 0, 5, 9);
-    }
-
-    /* SR_PASS, SR_FAIL, or SR_SLOW when the Python check must decide. */
-    static int sr_check_value(PyObject *v, int kind) {
-        Py_ssize_t n;
-        const unsigned char *s;
-        if (!PyUnicode_CheckExact(v)) return SR_SLOW;
-    #if PY_VERSION_HEX < 0x030C0000
-        if (PyUnicode_READY(v) < 0) { PyErr_Clear(); return SR_SLOW; }
-    #endif
-        n = PyUnicode_GET_LENGTH(v);
-        if (n == 0) return SR_PASS;             /* empty values are not checked */
-        if (!PyUnicode_IS_ASCII(v)) return SR_SLOW;
-        s = PyUnicode_1BYTE_DATA(v);
-        switch (kind) {
-        case SR_NUMBER: return sr_is_number(s, n) ? SR_PASS : SR_FAIL;
-        case SR_INTEGER: return sr_is_integer(s, n) ? SR_PASS : SR_FAIL;
-        case SR_BOOLEAN: return sr_is_boolean(s, n) ? SR_PASS : SR_FAIL;
-        case SR_DATE: return sr_is_date(s, n) ? SR_PASS : SR_FAIL;
-        }
-        return SR_SLOW;
-    }
-
-    /* 1 empty, 0 not, -1 not a str */
-    static int sr_empty(PyObject *v) {
-        if (!PyUnicode_CheckExact(v)) return -1;
-    #if PY_VERSION_HEX < 0x030C0000
-        if (PyUnicode_READY(v) < 0) { PyErr_Clear(); return -1; }
-    #endif
-        return PyUnicode_GET_LENGTH(v) == 0;
-    }
-
-    /* The rules of templates._check, on a row that is an exact list. */
-    static int sr_check_row(const sr_spec *t, PyObject *row) {
-        Py_ssize_t n = PyList_GET_SIZE(row), i, p;
-        PyObject **v = ((PyListObject *)row)->ob_item;
-        int r;
-        if (t->slow) return SR_SLOW;
-        if (n < t->min_len) return SR_FAIL;
-        if (!t->block && n > t->fixed_len) return SR_FAIL;
-        if (t->has_serial && n < 2) return SR_SLOW;
-        for (i = 0; i < t->nreq; i++) {
-            p = t->req[i];
-            if (p >= n) return SR_SLOW;        /* cannot happen: p < min_len <= n */
-            r = sr_empty(v[p]);
-            if (r) return r < 0 ? SR_SLOW : SR_FAIL;
-        }
-        for (i = 0; i < t->nchk; i++) {
-            p = t->chk_pos[i];
-            if (p < n) {
-                r = sr_check_value(v[p], t->chk_kind[i]);
-                if (r != SR_PASS) return r;
-            }
-        }
-        if (t->none) {
-            int found = 0;
-            for (i = 0; i < t->none; i++) {
-                p = t->one_of[i];
-                if (p < n) {
-                    r = sr_empty(v[p]);
-                    if (r < 0) return SR_SLOW;
-                    if (!r) { found = 1; break; }
-                }
-            }
-            if (!found) return SR_FAIL;
-        }
-        if (t->block) {
-            Py_ssize_t start = t->fixed_len < n ? t->fixed_len : n;
-            Py_ssize_t count = n - start, part = count % t->width, base, j;
-            if (count < t->min_items) return SR_FAIL;
-            if (part && part < t->min_last) return SR_FAIL;
-            for (base = start; base < n; base += t->width) {
-                for (j = 0; j < t->nbreq; j++) {
-                    p = base + t->breq[j];
-                    if (p < n) {
-                        r = sr_empty(v[p]);
-                        if (r) return r < 0 ? SR_SLOW : SR_FAIL;
-                    }
-                }
-                for (j = 0; j < t->nbchk; j++) {
-                    p = base + t->bchk_off[j];
-                    if (p < n) {
-                        r = sr_check_value(v[p], t->bchk_kind[j]);
-                        if (r != SR_PASS) return r;
-                    }
-                }
-            }
-        }
-        return SR_PASS;
-    }
-
-    /* Offset of a writable object slot (a __slots__ member), or -1. */
-    static Py_ssize_t sr_slot_offset(PyObject *type, PyObject *descr) {
-        PyMemberDef *m;
-        if (!PyType_Check(type) || Py_TYPE(descr) != &PyMemberDescr_Type) return -1;
-        if (((PyDescrObject *)descr)->d_type != (PyTypeObject *)type) return -1;
-        m = ((PyMemberDescrObject *)descr)->d_member;
-        if (m->type != T_OBJECT_EX || (m->flags & READONLY)) return -1;
-        if (m->offset < (Py_ssize_t)sizeof(PyObject)
-            || m->offset + (Py_ssize_t)sizeof(PyObject *) > ((PyTypeObject *)type)->tp_basicsize)
-            return -1;
-        return m->offset;
-    }
-
-    static PyObject *sr_alloc(PyObject *type) {
-        PyTypeObject *tp = (PyTypeObject *)type;
-        return tp->tp_alloc(tp, 0);
-    }
-
-    static void sr_set_slot(PyObject *obj, Py_ssize_t offset, PyObject *value) {
-        Py_INCREF(value);
-        *(PyObject **)((char *)obj + offset) = value;
-    }
-    """
-    enum:
-        SR_MAXP
-        SR_FAIL
-        SR_PASS
-        SR_SLOW
-        SR_NUMBER
-        SR_INTEGER
-        SR_BOOLEAN
-        SR_DATE
-
-    ctypedef struct sr_spec:
-        int slow
-        int has_serial
-        Py_ssize_t min_len, fixed_len
-        int nreq
-        Py_ssize_t req[16]
-        int nchk
-        Py_ssize_t chk_pos[16]
-        int chk_kind[16]
-        int none
-        Py_ssize_t one_of[16]
-        int block
-        Py_ssize_t width, min_items, min_last
-        int nbreq
-        Py_ssize_t breq[16]
-        int nbchk
-        Py_ssize_t bchk_off[16]
-        int bchk_kind[16]
-
-    int sr_check_value(PyObject *v, int kind)
-    int sr_check_row(const sr_spec *t, PyObject *row)
-    Py_ssize_t sr_slot_offset(PyObject *type, PyObject *descr)
-    PyObject *sr_alloc(PyObject *type) except NULL
-    void sr_set_slot(PyObject *obj, Py_ssize_t offset, PyObject *value)
-
-cdef extern from "Python.h":
-    bint PyList_CheckExact(object o)
-    Py_ssize_t PyList_GET_SIZE(object o)
-    PyObject *PyList_GET_ITEM(object o, Py_ssize_t i)
-    void PyList_SET_ITEM(object o, Py_ssize_t i, PyObject *v)
-    object PyList_New(Py_ssize_t n)
-    PyObject *PyDict_GetItem(object d, PyObject *key)
-    bint PyDict_CheckExact(object o)
-    bint PyUnicode_CheckExact(PyObject *o)
-    object PyList_GetSlice(object o, Py_ssize_t lo, Py_ssize_t hi)
-
-
-cdef extern from *:
-    """
-    static PyObject *sr_steal(PyObject *o) { return o; }
-    """
-    object _steal "sr_steal" (PyObject *o)
-
+from smartrest._capi cimport (PyMemberDescr_Type, PyMemberDescrObject, PyTypeAlloc,
+                              PyUnicode_IS_ASCII, PyUnicode_IS_COMPACT_ASCII, READONLY,
+                              T_OBJECT_EX, sr_unicode_ready, steal)
+from smartrest._csmartrest cimport (SR_CHECK_PASS, SR_CHECK_FAIL, SR_CHECK_SLOW,
+                                    SR_MAX_POSITIONS, SR_TYPE_BOOLEAN, SR_TYPE_DATE,
+                                    SR_TYPE_INTEGER, SR_TYPE_NUMBER, sr_check_row,
+                                    sr_check_value, sr_spec, sr_spec_reach, sr_value)
 
 #: The type codes of ``kinds`` in :class:`Spec`.
-NUMBER = SR_NUMBER
-INTEGER = SR_INTEGER
-BOOLEAN = SR_BOOLEAN
-DATE = SR_DATE
+NUMBER = SR_TYPE_NUMBER
+INTEGER = SR_TYPE_INTEGER
+BOOLEAN = SR_TYPE_BOOLEAN
+DATE = SR_TYPE_DATE
 #: The most positions of one kind a :class:`Spec` holds.
-MAX_POSITIONS = SR_MAXP
+MAX_POSITIONS = SR_MAX_POSITIONS
+
+# Rows of at most this many values are read into an array on the stack.
+cdef enum:
+    VALUES_ON_STACK = 64
 
 
-cdef int _fill(Py_ssize_t *out, object values) except -1:
-    cdef Py_ssize_t i = 0
+cdef int _fill(size_t *out, object values) except -1:
+    cdef int i = 0
     for v in values:
         out[i] = v
         i += 1
-    return <int>i
+    return i
 
 
 cdef class Spec:
@@ -329,12 +74,17 @@ cdef class Spec:
             checks as (offset, type code)) of a plain repeating group.
         slow: every row goes to the Python check (section markers, a
             rest-of-row value...).  Set as well when a table is too long.
+
+    Raises:
+        ValueError: an unknown type code.
+        OverflowError: a negative length, position or count.
     """
 
     cdef sr_spec c
+    cdef size_t reach  # sr_check_row reads values up to this one (excluded)
     cdef readonly object template
 
-    def __init__(self, template, *, bint has_serial, Py_ssize_t min_len, Py_ssize_t fixed_len,
+    def __init__(self, template, *, bint has_serial, size_t min_len, size_t fixed_len,
                  required=(), checks=(), one_of=(), block=None, bint slow=False):
         self.template = template
         self.c.has_serial = has_serial
@@ -349,17 +99,17 @@ cdef class Spec:
             bchk = tuple(bchk)
         else:
             width, min_items, min_last, breq, bchk = 1, 0, 0, (), ()
-        if max(len(required), len(checks), len(one_of), len(breq), len(bchk)) > SR_MAXP \
+        if max(len(required), len(checks), len(one_of), len(breq), len(bchk)) > SR_MAX_POSITIONS \
                 or width < 1:
             slow = True
         self.c.slow = slow
         if slow:
-            return
+            return  # reach 0: no value is read
         self.c.nreq = _fill(self.c.req, required)
         self.c.nchk = _fill(self.c.chk_pos, [p for p, _ in checks])
         for i, (_, kind) in enumerate(checks):
-            self.c.chk_kind[i] = _kind(kind)
-        self.c.none = _fill(self.c.one_of, one_of)
+            self.c.chk_type[i] = _kind(kind)
+        self.c.n_one_of = _fill(self.c.one_of, one_of)
         self.c.block = block is not None
         self.c.width = width
         self.c.min_items = min_items
@@ -367,7 +117,8 @@ cdef class Spec:
         self.c.nbreq = _fill(self.c.breq, breq)
         self.c.nbchk = _fill(self.c.bchk_off, [p for p, _ in bchk])
         for i, (_, kind) in enumerate(bchk):
-            self.c.bchk_kind[i] = _kind(kind)
+            self.c.bchk_type[i] = _kind(kind)
+        self.reach = sr_spec_reach(&self.c)
 
     @property
     def slow(self):
@@ -375,15 +126,72 @@ cdef class Spec:
 
 
 cdef int _kind(object kind) except -1:
-    if kind not in (SR_NUMBER, SR_INTEGER, SR_BOOLEAN, SR_DATE):
+    if kind not in (SR_TYPE_NUMBER, SR_TYPE_INTEGER, SR_TYPE_BOOLEAN, SR_TYPE_DATE):
         raise ValueError(f"unknown type code {kind!r}")
     return kind
 
 
+cdef inline bint _read_value(PyObject *x, sr_value *v) noexcept:
+    """v: the value of x for the C checks, or False when x is not an exact
+    str.  An ASCII str is its own UTF-8; for any other str the bytes are not
+    made (ptr NULL: a check of its syntax is then left to Python)."""
+    if not PyUnicode_CheckExact(<object>x):
+        return False
+    if PyUnicode_IS_COMPACT_ASCII(<object>x):  # the usual case, quickly
+        v.len = <size_t>PyUnicode_GET_LENGTH(<object>x)
+        v.ptr = PyUnicode_1BYTE_DATA(<object>x)
+        return True
+    if sr_unicode_ready(<object>x) < 0:
+        PyErr_Clear()
+        return False
+    v.len = <size_t>PyUnicode_GET_LENGTH(<object>x)
+    v.ptr = PyUnicode_1BYTE_DATA(<object>x) if PyUnicode_IS_ASCII(<object>x) else NULL
+    return True
+
+
+cdef inline bint _read_row(PyObject *row, sr_value *v, Py_ssize_t n) noexcept:
+    """v[0..n): the values of the list row, or False when one is not an exact str."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if not _read_value(PyList_GET_ITEM(<object>row, i), &v[i]):
+            return False
+    return True
+
+
 def check_value(int kind, str value):
     """The C check of one value: True, False, or None when Python must decide."""
-    r = sr_check_value(<PyObject *>value, _kind(kind))
-    return None if r == SR_SLOW else r == SR_PASS
+    cdef sr_value v
+    cdef int r = SR_CHECK_SLOW
+    if _read_value(<PyObject *>value, &v):
+        r = sr_check_value(_kind(kind), v.ptr, v.len)
+    return None if r == SR_CHECK_SLOW else r == SR_CHECK_PASS
+
+
+cdef Py_ssize_t _slot_offset(type cls, object descr):
+    """Offset of a writable object slot (a __slots__ member) of cls, or -1."""
+    cdef PyMemberDescrObject *d
+    if Py_TYPE(descr) != &PyMemberDescr_Type:
+        return -1
+    d = <PyMemberDescrObject *>descr
+    if d.d_type != <PyTypeObject *>cls:
+        return -1
+    if d.d_member.type != T_OBJECT_EX or d.d_member.flags & READONLY:
+        return -1
+    if (d.d_member.offset < <Py_ssize_t>sizeof(PyObject)
+            or d.d_member.offset + <Py_ssize_t>sizeof(PyObject *)
+            > (<PyTypeObject *>cls).tp_basicsize):
+        return -1
+    return d.d_member.offset
+
+
+cdef PyObject *_alloc(PyTypeObject *tp) except NULL:
+    """A new instance of tp, its slots NULL (tp_alloc; __init__ is not called)."""
+    return (<PyTypeAlloc *>tp).tp_alloc(tp, 0)
+
+
+cdef inline void _set_slot(PyObject *obj, Py_ssize_t offset, object value) noexcept:
+    Py_INCREF(value)
+    (<PyObject **>(<char *>obj + offset))[0] = <PyObject *>value
 
 
 cdef class Builder:
@@ -403,7 +211,7 @@ cdef class Builder:
         offsets = []
         for name in ("template", "_values", "device", "typed"):
             descr = cls.__dict__.get(name)
-            off = -1 if descr is None else sr_slot_offset(<PyObject *>cls, <PyObject *>descr)
+            off = -1 if descr is None else _slot_offset(cls, descr)
             if off < 0:
                 raise TypeError(f"{cls.__name__}.{name} is not a plain object slot")
             offsets.append(off)
@@ -416,13 +224,12 @@ cdef class Builder:
         return self._new(template, values, device, typed)
 
     cdef object _new(self, object template, object values, object device, object typed):
-        # sr_alloc returns a new reference; _steal hands it to Cython as is.
-        cdef PyObject *obj = sr_alloc(<PyObject *>self.cls)
-        sr_set_slot(obj, self.o_template, <PyObject *>template)
-        sr_set_slot(obj, self.o_values, <PyObject *>values)
-        sr_set_slot(obj, self.o_device, <PyObject *>device)
-        sr_set_slot(obj, self.o_typed, <PyObject *>typed)
-        return _steal(obj)
+        cdef PyObject *obj = _alloc(<PyTypeObject *>self.cls)
+        _set_slot(obj, self.o_template, template)
+        _set_slot(obj, self.o_values, values)
+        _set_slot(obj, self.o_device, device)
+        _set_slot(obj, self.o_typed, typed)
+        return steal(obj)
 
 
 def messages(list rows not None, dict table not None, slow, where, device, typed,
@@ -442,8 +249,12 @@ def messages(list rows not None, dict table not None, slow, where, device, typed
     Returns:
         A list of messages, one per row; or an ``int``, the index of the
         first row that does not fit its template (or has no template).
+
+    Raises:
+        MemoryError: no memory for the values of a long row.
     """
-    cdef Py_ssize_t n = PyList_GET_SIZE(rows), i
+    cdef Py_ssize_t n = PyList_GET_SIZE(rows), i, m
+    cdef size_t k
     cdef PyObject *row
     cdef PyObject *spec
     cdef PyObject *key
@@ -452,29 +263,48 @@ def messages(list rows not None, dict table not None, slow, where, device, typed
     cdef object out = PyList_New(n)
     cdef object msg
     cdef object dev
-    for i in range(n):
-        row = PyList_GET_ITEM(rows, i)
-        spec = NULL
-        r = SR_SLOW
-        if PyList_CheckExact(<object>row) and PyList_GET_SIZE(<object>row) > 0:
-            key = PyList_GET_ITEM(<object>row, 0)
-            if PyUnicode_CheckExact(key):
-                spec = PyDict_GetItem(table, key)
-                if spec != NULL and type(<object>spec) is Spec:
-                    s = <Spec><object>spec
-                    r = sr_check_row(&s.c, row)
-        if r == SR_PASS:
-            if s.c.has_serial:
-                dev = <object>PyList_GET_ITEM(<object>row, 1)
-            else:
-                dev = device
-            msg = builder._new(s.template, <object>row, dev, typed)
-        elif r == SR_FAIL:
-            return i
-        else:
-            msg = slow(<object>row, where, typed)
-            if msg is None:
+    cdef sr_value local[VALUES_ON_STACK]
+    cdef sr_value *v
+    cdef sr_value *heap = NULL
+    cdef size_t heap_cap = 0
+    try:
+        for i in range(n):
+            row = PyList_GET_ITEM(rows, i)
+            spec = NULL
+            r = SR_CHECK_SLOW
+            if PyList_CheckExact(<object>row) and PyList_GET_SIZE(<object>row) > 0:
+                key = PyList_GET_ITEM(<object>row, 0)
+                if PyUnicode_CheckExact(<object>key):
+                    spec = PyDict_GetItem(table, <object>key)
+                    if spec != NULL and type(<object>spec) is Spec:
+                        s = <Spec><object>spec
+                        m = PyList_GET_SIZE(<object>row)
+                        k = <size_t>m if <size_t>m < s.reach else s.reach  # the values read
+                        v = local
+                        if k > VALUES_ON_STACK:
+                            if k > heap_cap:
+                                free(heap)
+                                heap = <sr_value *>malloc(k * sizeof(sr_value))
+                                heap_cap = k if heap != NULL else 0
+                                if heap == NULL:
+                                    raise MemoryError()
+                            v = heap
+                        if _read_row(row, v, <Py_ssize_t>k):
+                            r = sr_check_row(&s.c, v, <size_t>m)
+            if r == SR_CHECK_PASS:
+                if s.c.has_serial:
+                    dev = <object>PyList_GET_ITEM(<object>row, 1)
+                else:
+                    dev = device
+                msg = builder._new(s.template, <object>row, dev, typed)
+            elif r == SR_CHECK_FAIL:
                 return i
-        Py_INCREF(msg)
-        PyList_SET_ITEM(out, i, <PyObject *>msg)
-    return out
+            else:
+                msg = slow(<object>row, where, typed)
+                if msg is None:
+                    return i
+            Py_INCREF(msg)
+            PyList_SET_ITEM(out, i, msg)
+        return out
+    finally:
+        free(heap)

@@ -20,6 +20,7 @@ import threading
 from itertools import repeat
 from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Type
 
+from . import _docs
 from .errors import (
     EmptyRow,
     InvalidUtf8,
@@ -418,6 +419,7 @@ def _as_bytes(payload: Any) -> bytes:
     return payload_bytes(payload_view(payload))
 
 
+@_docs.shared(_docs.DECODE)
 def decode(
     payload: Any,
     *,
@@ -426,56 +428,6 @@ def decode(
     limit: Optional[int] = LIMIT,
     strict: bool = False,
 ) -> List[List[str]]:
-    """Decode a SmartREST payload into rows of ``str`` fields.
-
-    Rows end at a LF outside quotes (a CR right before it is dropped), empty
-    lines give no row and the last row may lack its LF.  Fields are split at
-    commas and never trimmed; a field whose first byte is ``"`` is quoted,
-    and inside quotes ``\\"`` and ``""`` both stand for ``"``.
-
-    Args:
-        payload: ``bytes``, ``bytearray``, ``memoryview``, ``mmap`` or any
-            other C-contiguous buffer, or ``str`` (read as its UTF-8).
-        topic: the topic the payload is published on; its length counts
-            toward the packet size.  ``None`` assumes the smallest MQTT
-            header (payloads up to ``limit - 2`` bytes fit).
-        qos: 0, 1 or 2 (QoS 1 and 2 add a 2-byte packet identifier).
-        limit: the largest MQTT PUBLISH packet allowed, header included
-            (:data:`smartrest.LIMIT`, 16184 bytes, by default); ``None``
-            turns the size check off.
-        strict: reject bytes other than backslashes after a closing quote
-            (by default they are appended to the value: ``"ab"cd`` is
-            ``abcd``).
-
-    Returns:
-        One list of fields per row.
-
-    Raises:
-        PayloadTooLarge: the packet would exceed ``limit``; checked before
-            anything else, ``offset`` is the first payload byte past it.
-        UnterminatedQuote: a quoted field is still open at the end
-            (``offset`` is its opening quote).
-        TextAfterQuote: with ``strict``, text follows a closing quote.
-        InvalidUtf8: the payload is not UTF-8 (a ``str`` with a lone
-            surrogate is not either).
-        InvalidTopic: ``topic`` is empty, longer than 65535 UTF-8 bytes, or
-            holds NUL, ``+`` or ``#`` (``offset`` is in the topic).
-        TypeError: ``payload`` is neither bytes-like nor ``str`` or its
-            buffer is not C-contiguous, ``topic`` is not a ``str``, or
-            ``limit`` is not an int or ``None`` (``bool`` and ``float`` are
-            refused).
-        ValueError: ``qos`` is not 0, 1 or 2, ``limit`` is negative, or the
-            payload's buffer cannot be read (a closed mmap).
-
-    The payload is checked first, then the options, then the size; a
-    payload other than ``bytes`` (or a memoryview of ``bytes``) is copied
-    once, after the size check, so that it cannot change while it is read.
-
-    Every error above but ``TypeError`` and ``ValueError`` is a
-    :class:`smartrest.SmartRestError` with ``offset`` (0-based byte offset in
-    the payload), ``row`` and ``field`` (0-based indexes).  When a payload
-    has several problems, the one that starts first is reported.
-    """
     view = payload_view(payload)
     try:
         limit = check_options(topic, qos, limit)
@@ -577,23 +529,8 @@ def _check_utf8(value: str, row: int, field: int) -> None:
                           None, row, field) from None
 
 
+@_docs.shared(_docs.ENCODE_ROW)
 def encode_row(fields: Iterable[Any], *, quote_escape: str = "backslash") -> bytes:
-    """Encode one row, terminated by LF.
-
-    Args:
-        fields: the values of the row, as for :func:`encode`.
-        quote_escape: as for :func:`encode`.
-
-    Raises:
-        EmptyRow: the row has no field.
-        InvalidUtf8: a ``str`` holds a lone surrogate, or a bytes value is
-            not UTF-8 (``row`` is 0, ``field`` the value's index).
-        InvalidValue: NaN or an infinity, or a naive datetime.
-        TypeError: ``fields`` is a ``str`` or bytes or not iterable, or a
-            value is of another type than those :func:`encode` accepts.
-        ValueError: ``quote_escape`` is neither ``"backslash"`` nor
-            ``"double"``.
-    """
     double = _check_escape(quote_escape)
     fields = list(fields) if not isinstance(fields, (str, bytes, bytearray)) else fields
     try:
@@ -627,37 +564,8 @@ def _encode_plain(rows: Any) -> Optional[bytes]:
         return None
 
 
+@_docs.shared(_docs.ENCODE)
 def encode(rows: Iterable[Iterable[Any]], *, quote_escape: str = "backslash") -> bytes:
-    """Encode rows to one payload, each row terminated by LF.
-
-    A value is quoted when it holds ``"``, a comma, LF, CR or tab, or
-    starts or ends with whitespace; a trailing run of backslashes goes
-    after the closing quote, the one form that reads back exactly.
-
-    Args:
-        rows: an iterable of rows, each an iterable of values: ``str``,
-            ``None`` (empty), ``bool`` (``true``/``false``), ``int``,
-            finite ``float`` (its ``repr``) or :class:`decimal.Decimal`,
-            an aware :class:`datetime.datetime` (ISO 8601 with its offset),
-            or UTF-8 ``bytes``, ``bytearray`` or ``memoryview``
-            (:func:`smartrest.templates.format_value` follows the same
-            rule).  Each row is taken as a tuple before its values are
-            converted.
-        quote_escape: how a ``"`` inside a quoted value is written:
-            ``"backslash"`` (``\\"``, the default) or ``"double"`` (``""``;
-            a ``"`` right after a backslash is still written ``\\"``).
-
-    Raises:
-        EmptyRow: a row has no field (``row`` says which).
-        InvalidUtf8: a ``str`` holds a lone surrogate, or a bytes value is
-            not UTF-8 (``row`` and ``field`` say which).
-        InvalidValue: NaN or an infinity, or a naive datetime (``row`` and
-            ``field`` say which).
-        TypeError: a row is a ``str`` or bytes or not iterable, or a value
-            is of another type.
-        ValueError: ``quote_escape`` is neither ``"backslash"`` nor
-            ``"double"``.
-    """
     double = _check_escape(quote_escape)
     plain = _encode_plain(rows)
     if plain is not None:
@@ -754,24 +662,8 @@ class Decoder:
             self._busy.release()
             raise raised_again(self._error)
 
+    @_docs.shared(_docs.DECODER_FEED)
     def feed(self, data: Any) -> List[List[str]]:
-        """Add bytes to the stream; return the rows they complete.
-
-        Args:
-            data: bytes-like or ``str``, as a payload of
-                :func:`smartrest.decode`.
-
-        Raises:
-            RowTooLarge: the unfinished row grows past ``limit`` bytes
-                (``offset`` is the first byte past it).
-            TextAfterQuote, InvalidUtf8: a completed row is malformed, as
-                for :func:`smartrest.decode` (offsets in the stream).
-            TypeError: ``data`` is neither bytes-like nor ``str``.
-            ValueError: the decoder was closed.
-            RuntimeError: another call on this decoder is running.
-
-        After a ``SmartRestError`` every later call raises it again.
-        """
         self._enter()
         try:
             if self._closed:
@@ -831,19 +723,8 @@ class Decoder:
         if len(buf) - start > limit:
             _raise_long_row(buf, start, limit, self._strict, self._base, self._rows)
 
+    @_docs.shared(_docs.DECODER_CLOSE)
     def close(self) -> List[List[str]]:
-        """End the stream; return the last row if it lacks its LF.
-
-        Closing again returns ``[]``.
-
-        Raises:
-            UnterminatedQuote: the stream ends inside a quoted field.
-            TextAfterQuote, InvalidUtf8: the last row is malformed.
-            RuntimeError: another call on this decoder is running.
-
-        After a ``SmartRestError`` (from here or from :meth:`feed`) every
-        later call raises it again.
-        """
         self._enter()
         try:
             if self._closed:

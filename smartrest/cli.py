@@ -1,6 +1,6 @@
 """The ``smartrest`` command line (also ``python -m smartrest``).
 
-Subcommands: ``decode``, ``encode``, ``pack``, ``check`` and ``bench``.
+Subcommands: ``decode``, ``encode``, ``pack``, ``check``, ``convert`` and ``bench``.
 Every one reads a file or standard input (``-``) and writes to standard
 output; problems go to standard error with a non-zero exit status (1 for
 bad data, 2 for bad usage).
@@ -12,12 +12,13 @@ import argparse
 import json
 import os
 import sys
-from typing import IO, Any, Callable, Iterator, List, Optional, Sequence, Tuple
+import time
+from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from . import IMPLEMENTATION, LIMIT, Decoder, __version__, decode, encode_row, pack, packet_size
 from .errors import SmartRestError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "add_bench_arguments"]
 
 PROG = "smartrest"
 
@@ -114,22 +115,75 @@ def field_offset(raw: bytes, fields: Sequence[str], field: int) -> int:
     return min(pos, end)
 
 
+def checked_topic(topic: Optional[str]) -> Any:
+    """The parsed ``topic`` (:func:`smartrest.topics.parse`), ``None`` without one.
+
+    Every command that takes ``--topic`` checks it here.
+
+    Raises:
+        CommandError: a malformed topic (status 2), naming the topic and the
+            character where the problem starts.
+    """
+    if topic is None:
+        return None
+    from . import topics
+
+    try:
+        return topics.parse(topic)
+    except SmartRestError as exc:
+        reason = exc.reason
+        prefix = f"topic {topic!r} "
+        if reason.startswith(prefix):
+            reason = reason[len(prefix):]
+        where = ""
+        if exc.offset is not None:
+            char = len(topic.encode("utf-8")[:exc.offset].decode("utf-8", "ignore"))
+            where = f" (at character {char} of the topic)"
+        raise CommandError(f"invalid topic {topic!r}: {reason}{where}", 2) from None
+
+
 def _templated(topic: Optional[str]) -> bool:
     """Whether the static templates (or system messages) apply on ``topic``.
 
     Raises:
         CommandError: a malformed topic.
     """
-    if topic is None:
+    parsed = checked_topic(topic)
+    if parsed is None:
         return True
     from . import topics
 
-    try:
-        kind = topics.parse(topic).kind
-    except SmartRestError as exc:
-        raise CommandError(str(exc), 2) from None
-    return kind not in (topics.CUSTOM, topics.DEFAULT, topics.SMARTREST1,
-                        topics.SMARTREST1_OPERATIONS)
+    return parsed.kind not in (topics.CUSTOM, topics.DEFAULT, topics.SMARTREST1,
+                               topics.SMARTREST1_OPERATIONS)
+
+
+def _members(topic: Optional[str]) -> Callable[[bytes], bytes]:
+    """For a message ID (UTF-8), the JSON members ``"name"`` (the name of its
+    template on ``topic``, or null) and, when the topic names a child device,
+    ``"device"``, as a decode record holds them after ``"template"``.
+
+    Raises:
+        CommandError: a malformed topic.
+    """
+    from . import templates
+    from .templates.registry import _where
+
+    templated = _templated(topic)
+    device = _where(topic).device if templated else None
+
+    def members(template_id: bytes) -> bytes:
+        name = None
+        if templated:
+            try:
+                name = templates.lookup(template_id.decode("utf-8"), topic=topic).name
+            except SmartRestError:
+                pass
+        record: Dict[str, Any] = {"name": name}
+        if device is not None:
+            record["device"] = device
+        return json.dumps(record, ensure_ascii=False)[1:-1].encode("utf-8")
+
+    return members
 
 
 def _message_parser(topic: Optional[str]) -> Callable[[List[str]], Any]:
@@ -158,39 +212,112 @@ def _field_text(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+#: Bytes read per chunk by ``decode --format jsonl`` with the C codec.
+DECODE_CHUNK = 1 << 20
+
+
+def _jsonl_c(stream: IO[bytes], sink: IO[bytes], members: Callable[[bytes], bytes],
+             limit: Optional[int], strict: bool) -> None:
+    """Write the decode records of ``stream`` to ``sink`` in C, a chunk at a time.
+
+    Raises:
+        SmartRestError: malformed input (after the lines of the rows before it).
+    """
+    from ._codec import _JsonLines
+
+    writer = _JsonLines(members, limit=limit, strict=strict)
+    while True:
+        chunk = stream.read(DECODE_CHUNK)
+        lines, error = writer.feed(chunk, not chunk)
+        sink.write(lines)
+        if error is not None:
+            raise error
+        if not chunk:
+            return
+
+
+def jsonl_record(row: RawRow, members: bytes) -> str:
+    """The JSON line of a decoded row (what the C writer gives, byte for byte)."""
+    return (f'{{"row": {row.index}, "offset": {row.offset}, '
+            f'"template": {json.dumps(row.fields[0], ensure_ascii=False)}, '
+            f'{members.decode("utf-8")}, '
+            f'"fields": {json.dumps(row.fields, ensure_ascii=False)}}}\n')
+
+
 def cmd_decode(args: argparse.Namespace, out: IO[str]) -> int:
     limit = None if args.no_limit else LIMIT
-    if args.format == "table":
-        out.write(f"{'ROW':>5} {'OFFSET':>8}  {'ID':<5} {'NAME':<28} FIELDS\n")
-    message_of = _message_parser(args.topic)
+    members = _members(args.topic)
     with _input(args.file) as stream:
-        for row in read_rows(stream, limit=limit, strict=args.strict):
-            message = message_of(row.fields)
-            name = getattr(message, "name", None)
-            device = getattr(message, "device", None)
-            if args.format == "jsonl":
-                record = {"row": row.index, "offset": row.offset, "template": row.fields[0],
-                          "name": name}
-                if device is not None:
-                    record["device"] = device
-                record["fields"] = row.fields
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            else:
-                shown = " | ".join(_field_text(v) for v in row.fields[1:])
-                out.write(f"{row.index:>5} {row.offset:>8}  {_field_text(row.fields[0]):<5} "
-                          f"{name or '-':<28} {shown}\n")
+        if args.format == "jsonl" and IMPLEMENTATION == "c" and hasattr(out, "buffer"):
+            out.flush()
+            _jsonl_c(stream, out.buffer, members, limit, args.strict)
+            return 0
+        rows = read_rows(stream, limit=limit, strict=args.strict)
+        if args.format == "jsonl":
+            known: Dict[str, bytes] = {}
+            for row in rows:
+                extra = known.get(row.fields[0])
+                if extra is None:
+                    extra = known[row.fields[0]] = members(row.fields[0].encode("utf-8"))
+                out.write(jsonl_record(row, extra))
+        elif args.format == "rows":
+            for row in rows:
+                out.write(encode_row(row.fields).decode("utf-8"))
+        elif args.format == "publishes":
+            if args.topic is None:
+                raise CommandError("--format publishes needs --topic", 2)
+            for payload in pack([row.fields for row in rows], topic=args.topic):
+                out.write(json.dumps({"topic": args.topic, "payload": payload.decode("utf-8")},
+                                     ensure_ascii=False) + "\n")
+        else:
+            _write_table(rows, _message_parser(args.topic), out)
     return 0
 
 
-def _json_rows(stream: IO[bytes]) -> Iterator[Tuple[int, List[Any]]]:
-    """Rows from JSON lines: an array of values or an object with ``"fields"``."""
+#: The widest cell of ``decode --format table``; longer ones end in an ellipsis.
+TABLE_CELL = 40
+
+
+def _cell(text: str) -> str:
+    return text if len(text) <= TABLE_CELL else text[:TABLE_CELL - 1] + "\u2026"
+
+
+def _write_table(rows: Iterator[RawRow], message_of: Callable[[List[str]], Any],
+                 out: IO[str]) -> None:
+    """An aligned table: the columns are as wide as their widest cell (at most
+    :data:`TABLE_CELL` characters), so all rows are read first."""
+    lines = []
+    for row in rows:
+        name = getattr(message_of(row.fields), "name", None)
+        lines.append([str(row.index), str(row.offset), _cell(_field_text(row.fields[0])),
+                      _cell(name or "-"),
+                      " | ".join(_cell(_field_text(v)) for v in row.fields[1:])])
+    header = ["ROW", "OFFSET", "ID", "NAME", "FIELDS"]
+    widths = [max([len(header[i])] + [len(line[i]) for line in lines]) for i in range(4)]
+    for line in [header] + lines:
+        out.write(f"{line[0]:>{widths[0]}} {line[1]:>{widths[1]}}  {line[2]:<{widths[2]}} "
+                  f"{line[3]:<{widths[3]}} {line[4]}".rstrip() + "\n")
+
+
+def _json_lines(stream: IO[bytes], where: str = "") -> Iterator[Tuple[int, Any, int]]:
+    """(line number, JSON value, bytes of the line) of each line that is not
+    blank; ``where`` (such as ``"FILE, "``) starts the error message.
+
+    Raises:
+        CommandError: a line that is not JSON.
+    """
     for number, line in enumerate(stream, 1):
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            yield number, json.loads(line), len(line)
         except ValueError as exc:
-            raise CommandError(f"line {number}: not JSON: {exc}") from None
+            raise CommandError(f"{where}line {number}: not JSON: {exc}") from None
+
+
+def _json_rows(stream: IO[bytes]) -> Iterator[Tuple[int, List[Any]]]:
+    """Rows from JSON lines: an array of values or an object with ``"fields"``."""
+    for number, item, _ in _json_lines(stream):
         if isinstance(item, dict):
             item = item.get("fields")
         if not isinstance(item, list):
@@ -219,6 +346,7 @@ def cmd_encode(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def cmd_pack(args: argparse.Namespace, out: IO[str]) -> int:
+    checked_topic(args.topic)
     with _input(args.file) as stream:
         if args.input == "jsonl":
             rows: List[List[Any]] = [row for _, row in _json_rows(stream)]
@@ -274,7 +402,7 @@ def cmd_check(args: argparse.Namespace, out: IO[str]) -> int:
                                        if field is not None else 0)
                     report(row.index, field, at, exc.reason)
         except SmartRestError as exc:
-            report(exc.row, exc.field, exc.offset, exc.reason + " (checking stopped here)")
+            report(exc.row, exc.field, exc.offset, f"{exc}; checking stopped there")
     sys.stderr.write(f"{name}: {_plural(problems, 'problem')} in {_plural(rows, 'row')}\n")
     return 1 if problems else 0
 
@@ -283,6 +411,201 @@ def _plural(count: int, noun: str) -> str:
     if count == 1:
         return f"1 {noun}"
     return f"{count} {noun}{'es' if noun.endswith('sh') else 's'}"
+
+
+# --------------------------------------------------------------- convert
+
+#: Payloads decoded per call of ``decode_tables`` (and written per row group).
+CONVERT_CHUNK = 20_000
+#: Seconds between two plain progress lines when stderr is not a terminal
+#: (a terminal's bar is redrawn at most every tenth of a second).
+PROGRESS_EVERY = 5.0
+_now = time.monotonic
+
+
+def _input_kind(name: str) -> str:
+    """``jsonl``, ``parquet`` or ``raw``, by the file name's suffix."""
+    lower = name.lower()
+    return "jsonl" if lower.endswith(".jsonl") else (
+        "parquet" if lower.endswith(".parquet") else "raw")
+
+
+def _jsonl_publishes(name: str, stream: IO[bytes], topic: Optional[str]
+                     ) -> Iterator[Tuple[Any, Optional[str], int]]:
+    for number, item, size in _json_lines(stream, f"{name}, "):
+        payload = item.get("payload") if isinstance(item, dict) else None
+        if not isinstance(payload, str):
+            raise CommandError(f'{name}, line {number}: expected an object with a "payload" '
+                               "string")
+        item_topic = item.get("topic", topic)
+        if item_topic is not None and not isinstance(item_topic, str):
+            raise CommandError(f'{name}, line {number}: "topic" must be a string')
+        yield payload.encode("utf-8"), item_topic, size
+
+
+def _parquet_publishes(name: str, topic: Optional[str]
+                       ) -> Iterator[Tuple[Any, Any, int]]:
+    """(payloads, topics, bytes) per record batch of a Parquet file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        source = pq.ParquetFile(name)
+    except (OSError, pa.ArrowException) as exc:
+        raise CommandError(f"cannot read {name}: {exc}", 2) from None
+    names = source.schema_arrow.names
+    if "payload" not in names:
+        raise CommandError(f"{name}: no column 'payload'", 2)
+    columns = ["payload"] + (["topic"] if "topic" in names else [])
+    size = os.path.getsize(name)
+    rows = max(source.metadata.num_rows, 1)
+    for batch in source.iter_batches(batch_size=CONVERT_CHUNK, columns=columns):
+        topics = batch.column("topic") if "topic" in columns else [topic] * batch.num_rows
+        yield batch.column("payload"), topics, size * batch.num_rows // rows
+
+
+def _chunks(names: Sequence[str], topic: Optional[str]
+            ) -> Iterator[Tuple[str, List[Any], List[Any], int]]:
+    """(input name, payloads, topics, input bytes) in chunks of at most
+    :data:`CONVERT_CHUNK` publishes, each chunk from one input."""
+    for name in names:
+        kind = _input_kind(name)
+        if kind == "parquet":
+            for payloads, topics, size in _parquet_publishes(name, topic):
+                yield name, payloads, topics, size
+            continue
+        with _input(name) as stream:
+            if kind == "raw":
+                data = stream.read()
+                yield name, [data], [topic], len(data)
+                continue
+            payloads, topics, size = [], [], 0
+            for payload, item_topic, used in _jsonl_publishes(name, stream, topic):
+                payloads.append(payload)
+                topics.append(item_topic)
+                size += used
+                if len(payloads) == CONVERT_CHUNK:
+                    yield name, payloads, topics, size
+                    payloads, topics, size = [], [], 0
+            if payloads:
+                yield name, payloads, topics, size
+
+
+class _Progress:
+    """Bytes of input done: a bar on a terminal, else a plain line every
+    :data:`PROGRESS_EVERY` seconds (both on stderr)."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.last = _now()
+
+    def advance(self, nbytes: int, publishes: int) -> None:
+        self.done += nbytes
+        now = _now()
+        if not self.enabled or now - self.last < (0.1 if self.tty else PROGRESS_EVERY):
+            return
+        self.last = now
+        share = min(self.done / self.total, 1.0)
+        text = (f"{self.done / 1e6:.1f}/{self.total / 1e6:.1f} MB ({share:.0%}), "
+                f"{_plural(publishes, 'publish')}")
+        if self.tty:
+            sys.stderr.write(f"\r\x1b[K[{'#' * int(24 * share):.<24}] {text}")
+        else:
+            sys.stderr.write(f"{PROG} convert: {text}\n")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self.tty:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+class _TableFiles:
+    """One Parquet file per table key, written to a hidden name and renamed
+    into place by :meth:`close` (removed by :meth:`abort`)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.writers: Dict[str, Any] = {}
+        self.rows: Dict[str, int] = {}
+
+    def _path(self, key: str, hidden: bool) -> str:
+        return os.path.join(self.directory, f"{'.' if hidden else ''}{key}.parquet"
+                            + (".part" if hidden else ""))
+
+    def write(self, key: str, table: Any) -> None:
+        import pyarrow.parquet as pq
+
+        writer = self.writers.get(key)
+        if writer is None:
+            writer = self.writers[key] = pq.ParquetWriter(self._path(key, True), table.schema)
+            self.rows[key] = 0
+        writer.write_table(table)
+        self.rows[key] += table.num_rows
+
+    def close(self) -> Dict[str, str]:
+        out = {}
+        for key, writer in self.writers.items():
+            writer.close()
+            out[key] = self._path(key, False)
+            os.replace(self._path(key, True), out[key])
+        return out
+
+    def abort(self) -> None:
+        for key, writer in self.writers.items():
+            writer.close()
+            os.remove(self._path(key, True))
+
+
+def cmd_convert(args: argparse.Namespace, out: IO[str]) -> int:
+    try:
+        from ._offset_tables import decode_tables_at
+        from .arrow import decode_tables
+    except ImportError as exc:
+        raise CommandError(f"convert needs pyarrow (pip install 'smartrest[arrow]'): {exc}",
+                           2) from None
+    checked_topic(args.topic)
+    if "-" in args.inputs:
+        raise CommandError("convert reads files, not standard input", 2)
+    for name in args.inputs:
+        if not os.path.isfile(name):
+            raise CommandError(f"cannot open {name}: no such file", 2)
+    os.makedirs(args.to, exist_ok=True)
+    total = sum(os.path.getsize(name) for name in args.inputs)
+    progress = _Progress(total, not args.no_progress)
+    files = _TableFiles(args.to)
+    first = 0
+    starts: Dict[str, int] = {}
+    try:
+        for name, payloads, topics, size in _chunks(args.inputs, args.topic):
+            start = starts.setdefault(name, first)
+            try:
+                tables = decode_tables_at(first, payloads, topics=topics, errors=args.errors,
+                                          threads=args.threads)
+            except SmartRestError as exc:
+                index = exc.payload_index or 0
+                raise CommandError(f"{name}: publish {index - start} "
+                                   f"(message {index}): {exc}") from None
+            for key, table in tables.items():
+                files.write(key, table)
+            first += len(payloads)
+            progress.advance(size, first)
+        if args.errors == "collect" and "errors" not in files.writers:
+            files.write("errors", decode_tables([], errors="collect")["errors"])
+    except BaseException:
+        progress.finish()
+        files.abort()
+        raise
+    progress.finish()
+    written = files.close()
+    for key, path in written.items():
+        out.write(f"{path}: {_plural(files.rows[key], 'row')}\n")
+    sys.stderr.write(f"{_plural(first, 'publish')} in {_plural(len(args.inputs), 'input')} "
+                     f"to {_plural(len(written), 'file')} in {args.to}\n")
+    return 0
 
 
 def _bench(args: argparse.Namespace, out: IO[str]) -> int:
@@ -331,6 +654,50 @@ def _positive(text: str) -> int:
     return value
 
 
+# The choices and defaults of ``smartrest bench``, written out so that the
+# parser is built without importing the bench (tests check them against it).
+BENCH_TASKS = ("decode", "encode", "columns", "tables")
+BENCH_CORPORA = ("mixed", "measurements", "operations")
+BENCH_SIZES = ("row", "1k", "16k", "stream")
+BENCH_CONTENDERS = ("c", "python", "csv", "naive", "pyarrow", "c-feed", "python-feed",
+                    "c-batch", "c-batch-2", "list-floor", "c-tokenize", "tables", "tables-2",
+                    "polars", "duckdb")
+BENCH_TARGETS = "benchmarks/targets.json"
+
+
+def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``smartrest bench`` to ``parser``."""
+    parser.add_argument("--quick", action="store_true",
+                        help="small corpora, fewer rounds (a smoke run of a few seconds)")
+    parser.add_argument("--task", action="append", choices=BENCH_TASKS,
+                        help="task to run (repeatable; default: all)")
+    parser.add_argument("--corpus", action="append", choices=BENCH_CORPORA,
+                        help="corpus to use (repeatable; default: all)")
+    parser.add_argument("--size", action="append", choices=BENCH_SIZES,
+                        help="payload size (repeatable; default: all)")
+    parser.add_argument("--contender", action="append", metavar="KEY",
+                        help="only these contenders (repeatable), by key: "
+                             + ", ".join(BENCH_CONTENDERS))
+    parser.add_argument("--stream-mb", type=float, metavar="MB",
+                        help="size of the stream corpus (default 50, 1 with --quick)")
+    parser.add_argument("--repeat", type=int, metavar="N",
+                        help="timing rounds per measurement, the best is kept (default 5, 3 "
+                             "with --quick)")
+    parser.add_argument("--min-time", type=float, metavar="S",
+                        help="least time per round in seconds (default 0.2, 0.02 with --quick)")
+    parser.add_argument("--seed", type=int, help="corpus seed")
+    parser.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                        help="write the results as JSON to FILE (stdout without FILE; then "
+                             "no table is printed)")
+    parser.add_argument("--plot", metavar="FILE.png",
+                        help="draw MB/s per contender and size (needs matplotlib)")
+    parser.add_argument("--targets", metavar="FILE",
+                        help=f"speed targets to report, a JSON file like {BENCH_TARGETS} "
+                             "(default: that file if it is in the current directory)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress on stderr (a bar on a terminal, else a line per table)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -352,8 +719,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_file(p, "SmartREST rows to decode")
     p.add_argument("--topic", help="the MQTT topic the rows came from (e.g. s/ds, s/us); "
                                    "names are only looked up for static-template topics")
-    p.add_argument("--format", choices=("jsonl", "table"), default="jsonl",
-                   help="jsonl: one JSON object per row (default); table: aligned text")
+    p.add_argument("--format", choices=("jsonl", "table", "rows", "publishes"),
+                   default="jsonl",
+                   help="jsonl: one JSON object per row (default); table: aligned text, "
+                        f"cells longer than {TABLE_CELL} characters cut with an ellipsis; "
+                        "rows: the SmartREST rows again (encode_row); publishes: one JSON "
+                        'line {"topic": ..., "payload": ...} per publish of the rows packed '
+                        "on --topic (what convert reads)")
     p.add_argument("--strict", action="store_true",
                    help="reject text after a closing quote")
     p.add_argument("--no-limit", action="store_true",
@@ -406,13 +778,41 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also report text after a closing quote")
     p.set_defaults(func=cmd_check)
 
-    from . import bench
+    p = commands.add_parser(
+        "convert", help="decode publishes into one Parquet file per template",
+        description="Decode captured publishes with smartrest.arrow.decode_tables and write "
+                    "DIR/<template>.parquet for each template (and DIR/errors.parquet with "
+                    "--errors collect). The message column counts the publishes of all "
+                    "inputs, in order. Each input is read by its name: FILE.jsonl holds "
+                    'JSON lines {"topic": ..., "payload": ...} (as "smartrest pack --format '
+                    'jsonl" writes them), FILE.parquet has a payload column (bytes or '
+                    "string) and an optional topic column, and any other file is one raw "
+                    "publish payload, on --topic (a log of rows larger than a publish is "
+                    "packed first: smartrest pack --format jsonl).",
+        epilog="Files are written under hidden names and renamed when every input has been "
+               "read, so an error leaves no partial output. Needs pyarrow.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="publishes to convert")
+    p.add_argument("--to", required=True, metavar="DIR", help="directory of the Parquet files")
+    p.add_argument("--topic", help="the topic of raw payloads and of JSON lines and Parquet "
+                                   "rows that have none (default: none, as decode_tables)")
+    p.add_argument("--errors", choices=("raise", "collect"), default="raise",
+                   help="raise: stop at the first bad publish (default); collect: leave bad "
+                        "rows out and list them in errors.parquet")
+    p.add_argument("--threads", type=_positive, default=1,
+                   help="threads of the C decoder (default 1)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress on stderr (a bar on a terminal, else a line every "
+                        f"{PROGRESS_EVERY:g} s)")
+    p.set_defaults(func=cmd_convert)
 
     p = commands.add_parser(
         "bench", help="measure codec throughput",
         description="Measure decode and encode throughput (MB/s, rows/s) against the "
-                    "standard library on generated SmartREST corpora.")
-    bench.add_arguments(p)
+                    "standard library on generated SmartREST corpora.",
+        epilog="The speed targets of the smartrest project are reported after the tables "
+               f"when {BENCH_TARGETS} is found in the current directory (run from the root "
+               "of a source checkout), or when --targets names such a file.")
+    add_bench_arguments(p)
     p.set_defaults(func=_bench)
     return parser
 

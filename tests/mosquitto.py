@@ -41,7 +41,7 @@ def free_port() -> int:
 
 
 class Broker:
-    def __init__(self, binary: str, workdir: Path) -> None:
+    def __init__(self, binary: str, workdir: Path, extra_config: str = "") -> None:
         self.host = "127.0.0.1"
         self.port = free_port()
         self.config = workdir / "mosquitto.conf"
@@ -53,6 +53,7 @@ class Broker:
             "persistence false\n"
             # Thousands of QoS 1/2 publishes may be queued for a subscriber.
             "max_queued_messages 0\n"
+            + extra_config
         )
         self._logfile = open(self.log, "wb")
         self.process = subprocess.Popen(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import pickle
 import pydoc
@@ -141,15 +142,17 @@ def test_contract_in_help(name):
 
 def test_implementations_share_docs():
     c = c_api().module
-    from smartrest import _columnar, _pure
+    from smartrest import _pure, _pure_batch
     pairs = [
         (c.decode, _pure.decode), (c.encode, _pure.encode),
         (c.encode_row, _pure.encode_row), (c.Decoder, _pure.Decoder),
         (c.Decoder.feed, _pure.Decoder.feed), (c.Decoder.close, _pure.Decoder.close),
-        (c.tokenize, _columnar.tokenize), (c.decode_batch, _columnar.decode_batch),
+        (c.tokenize, _pure_batch.tokenize), (c.decode_batch, _pure_batch.decode_batch),
     ]
     for ours, reference in pairs:
-        assert ours.__doc__ == reference.__doc__, reference.__qualname__
+        # cleandoc: CPython 3.13 strips the indentation of docstrings it compiles.
+        assert inspect.cleandoc(ours.__doc__) == inspect.cleandoc(reference.__doc__), \
+            reference.__qualname__
 
 
 def test_implementations_share_public_attributes():
@@ -157,13 +160,13 @@ def test_implementations_share_public_attributes():
     # pure-Python Tokens once lacked flags).
     c = c_api().module
     pytest.importorskip("numpy")
-    from smartrest import _columnar, _pure
+    from smartrest import _pure, _pure_batch
 
     def public(obj):
         return {name for name in dir(obj) if not name.startswith("_")}
 
     payload = b'a,"b"\n'
-    assert public(c.tokenize(payload)) == public(_columnar.tokenize(payload))
+    assert public(c.tokenize(payload)) == public(_pure_batch.tokenize(payload))
     assert public(c.Decoder()) == public(_pure.Decoder())
 
 
@@ -173,3 +176,63 @@ def test_decode_batch_payload_index():
         smartrest.decode_batch([b"1\n", b'"a', b"x" * 20000])
     assert type(info.value) is smartrest.UnterminatedQuote
     assert info.value.payload_index == 1
+
+
+_BLOCK_EXTENSION = (
+    "import sys, warnings\n"
+    "sys.modules['smartrest._codec'] = None  # as if the extension were not built\n"
+    "warnings.simplefilter('error', RuntimeWarning)\n"
+    "try:\n"
+    "    import smartrest\n"
+    "except Exception as exc:\n"
+    "    print(type(exc).__name__, exc)\n"
+    "else:\n"
+    "    print('imported', smartrest.IMPLEMENTATION)\n"
+)
+
+
+def _import_without_extension(**env: str) -> str:
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("SMARTREST_PURE_PYTHON", "SMARTREST_REQUIRE_EXTENSION")}
+    environ.update(env)
+    done = subprocess.run([sys.executable, "-c", _BLOCK_EXTENSION], capture_output=True,
+                          text=True, env=environ, check=True)
+    return done.stdout.strip()
+
+
+def test_fallback_to_pure_python_warns() -> None:
+    out = _import_without_extension()
+    assert out.startswith("PurePythonWarning the C extension smartrest._codec cannot be imported"), out
+    assert "pure-Python implementation" in out and "pip install -e ." in out
+
+
+def test_fallback_warning_is_an_ordinary_warning() -> None:
+    assert issubclass(smartrest.PurePythonWarning, RuntimeWarning)
+    script = _BLOCK_EXTENSION.replace("'error'", "'ignore'")
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("SMARTREST_PURE_PYTHON", "SMARTREST_REQUIRE_EXTENSION")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=environ, check=True)
+    assert done.stdout.strip() == "imported python"
+
+
+def test_pure_python_asked_for_does_not_warn() -> None:
+    assert _import_without_extension(SMARTREST_PURE_PYTHON="1") == "imported python"
+
+
+def test_required_extension_fails_the_import() -> None:
+    out = _import_without_extension(SMARTREST_REQUIRE_EXTENSION="1")
+    assert out.startswith("ImportError SMARTREST_REQUIRE_EXTENSION is set"), out
+
+
+def test_c_implementation_does_not_load_the_reference() -> None:
+    # The pure-Python reference is the oracle and the fallback; the C path
+    # and the layers above it run without it.
+    c_api()
+    script = ("import sys, smartrest, smartrest.templates, smartrest.custom, smartrest.topics\n"
+              "smartrest.decode_messages(b'200,c8y_T,T,1.5\\n')\n"
+              "print(sorted(m for m in sys.modules if m.startswith('smartrest._pure')))")
+    environ = {k: v for k, v in os.environ.items() if k != "SMARTREST_PURE_PYTHON"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=environ, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

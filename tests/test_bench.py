@@ -7,30 +7,34 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import pytest
 
 import smartrest
 from smartrest import _pure, bench
 
+ROOT = Path(__file__).resolve().parents[1]
+#: The project's speed targets, in the source tree.
+TARGETS = ROOT / bench.TARGETS_FILE
 
-def _run(capsys, *argv):
+
+def _args(*argv):
     parser = argparse.ArgumentParser()
     bench.add_arguments(parser)
-    args = parser.parse_args(["--quick", "--repeat", "1", "--min-time", "0",
+    return parser.parse_args(["--quick", "--repeat", "1", "--min-time", "0",
                               "--stream-mb", "0.05", "--no-progress", *argv])
-    code = bench.run(args)
+
+
+def _run(capsys, *argv):
+    code = bench.run(_args(*argv))
     return code, capsys.readouterr()
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     path = tmp_path_factory.mktemp("bench") / "out.json"
-    parser = argparse.ArgumentParser()
-    bench.add_arguments(parser)
-    args = parser.parse_args(["--quick", "--repeat", "1", "--min-time", "0",
-                              "--stream-mb", "0.05", "--no-progress", "--json", str(path)])
-    assert bench.run(args) == 0
+    assert bench.run(_args("--json", str(path), "--targets", str(TARGETS))) == 0
     return json.loads(path.read_text())
 
 
@@ -109,7 +113,8 @@ def test_json_structure(report):
             assert isinstance(r["correct"], bool)
         else:
             assert r["reason"]
-    assert [t["label"] for t in report["targets"]] == [t[0] for t in bench.TARGETS]
+    assert [t["label"] for t in report["targets"]] == [
+        t["label"] for t in bench.load_targets(TARGETS)]
     for t in report["targets"]:
         assert (t["ratio"] is None) != (t["reason"] is None)
 
@@ -133,13 +138,54 @@ def test_correctness_column(report):
 
 
 def test_table_output(capsys):
-    code, out = _run(capsys, "--task", "decode", "--corpus", "mixed", "--size", "16k")
+    code, out = _run(capsys, "--task", "decode", "--corpus", "mixed", "--size", "16k",
+                     "--targets", str(TARGETS))
     assert code == 0
     text = out.out
     assert "CPU: " in text and "Python: " in text
     assert "vs csv.reader" in text and "exact" in text
     assert "csv.reader [1]" in text and 'come out as "n"' in text
+    assert "\nTargets (speed ratios from this run" in text
     assert "C decode vs csv.reader, mixed 16k:" in text
+
+
+def test_targets_are_found_in_a_checkout(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert bench.find_targets() == bench.TARGETS_FILE
+    code, out = _run(capsys, "--task", "decode", "--corpus", "mixed", "--size", "row",
+                     "--json")
+    assert code == 0
+    assert [t["label"] for t in json.loads(out.out)["targets"]] == [
+        t["label"] for t in bench.load_targets(TARGETS)]
+
+
+def test_no_targets_section_outside_a_checkout(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    assert bench.find_targets() is None
+    code, out = _run(capsys, "--task", "decode", "--corpus", "mixed", "--size", "row")
+    assert code == 0
+    assert "exact: " in out.out and "Targets" not in out.out
+    code, out = _run(capsys, "--task", "decode", "--corpus", "mixed", "--size", "row",
+                     "--json")
+    assert code == 0 and json.loads(out.out)["targets"] == []
+
+
+@pytest.mark.parametrize("content, message", [
+    ("not json", "Expecting value"),
+    ('{"targets": {}}', '"targets" array'),
+    ('{"targets": [{"label": "x"}]}', "target 1: expected an object"),
+    ('{"targets": [{"label": "x", "task": "decode", "corpus": "mixed", "size": "16k", '
+     '"contender": "c", "versus": "nope"}]}', "target 1: task decode has no contender 'nope'"),
+    ('{"targets": [{"label": "x", "task": "columns", "corpus": "mixed", "size": "16k", '
+     '"contender": "c", "versus": "csv"}]}', "task columns has no corpus 'mixed'"),
+])
+def test_bad_targets_file(capsys, tmp_path, content, message):
+    path = tmp_path / "targets.json"
+    path.write_text(content)
+    code, out = _run(capsys, "--task", "decode", "--targets", str(path))
+    assert code == 2 and message in out.err and out.out == ""
+    code, out = _run(capsys, "--targets", str(tmp_path / "missing.json"))
+    assert code == 2 and "missing.json" in out.err
 
 
 def test_json_on_stdout_and_filters(capsys):
@@ -176,3 +222,48 @@ def test_pure_python_run_skips_the_c_contenders(capsys, monkeypatch):
     by_key = {r["contender"]: r for r in data["results"]}
     assert by_key["c"]["status"] == "skipped"
     assert by_key["python"]["status"] == "ok" and by_key["python"]["correct"] is True
+
+
+def test_tables_task_and_list_floor_run_in_quick(capsys):
+    pytest.importorskip("pyarrow")
+    code, out = _run(capsys, "--task", "tables", "--task", "decode", "--corpus",
+                     "measurements", "--json")
+    assert code == 0
+    data = json.loads(out.out)
+    tables = {(r["size"], r["contender"]): r for r in data["results"] if r["task"] == "tables"}
+    assert {size for size, _ in tables} == {"16k", "stream"}
+    for (size, key), r in tables.items():
+        if key in ("polars", "duckdb") and r["status"] == "skipped":
+            assert r["reason"] == f"{key} not installed"
+            continue
+        assert r["status"] == "ok" and r["correct"] is True, r
+    floor = [r for r in data["results"] if r["contender"] == "list-floor"]
+    assert {r["size"] for r in floor} == set(bench.SIZES)
+    assert all(r["status"] == "ok" and r["correct"] is True for r in floor)
+
+
+def test_tables_print_as_measured_and_progress_lines_without_a_terminal() -> None:
+    # stdout and stderr are pipes here: each table is written (and flushed)
+    # before the next one is timed, and stderr gets one line per table.
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smartrest", "bench", "--quick", "--task", "encode",
+         "--size", "1k", "--repeat", "1", "--min-time", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    first_table = ""
+    for line in proc.stdout:
+        first_table += line
+        if line.startswith("  smartrest C"):
+            break
+    # The first table was read from the pipe before the run ended.
+    assert proc.poll() is None or proc.returncode == 0
+    assert "encode · mixed · 1k" in first_table
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    progress = [line for line in err.splitlines() if line.startswith("smartrest bench: [")]
+    assert len(progress) == 3 and progress[-1].startswith("smartrest bench: [9/9]"), err
+    assert "\x1b" not in err
+    assert (first_table + out).count("encode · ") == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -14,6 +15,7 @@ import pytest
 
 import smartrest
 from smartrest import LIMIT, packet_size
+from smartrest import cli as cli_module
 from smartrest.cli import field_offset, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,7 +103,6 @@ def test_decode_jsonl_from_stdin(cli):
 
 
 def test_decode_names_templates(cli):
-    pytest.importorskip("smartrest.templates")
     status, out, err = cli(["decode", "-", "--topic", "s/us/child-1"], SAMPLE)
     assert status == 0, err
     records = [json.loads(line) for line in out.splitlines()]
@@ -261,7 +262,6 @@ CHECK_INPUT = ('200,c8y_T,T,abc\n'
 
 
 def test_check_reports_every_problem_with_its_position(cli):
-    pytest.importorskip("smartrest.templates")
     status, out, err = cli(["check", "--topic", "s/us"], CHECK_INPUT)
     assert status == 1
     problems = out.splitlines()
@@ -276,7 +276,6 @@ def test_check_reports_every_problem_with_its_position(cli):
 
 
 def test_check_clean_input(cli, tmp_path):
-    pytest.importorskip("smartrest.templates")
     path = tmp_path / "ok.txt"
     path.write_bytes(SAMPLE)
     status, out, err = cli(["check", str(path)])
@@ -285,21 +284,18 @@ def test_check_clean_input(cli, tmp_path):
 
 
 def test_check_downstream_topic(cli):
-    pytest.importorskip("smartrest.templates")
     status, out, err = cli(["check", "--topic", "s/ds"], b"510,dev-1\n200,c8y_T,T,1\n")
     assert status == 1
     assert out.splitlines() == [out.splitlines()[0]] and "row 1, field 0, byte 10" in out
 
 
 def test_check_stops_at_malformed_input(cli):
-    pytest.importorskip("smartrest.templates")
     status, out, err = cli(["check"], b'211,1\n400,"open\n')
     assert status == 1
     assert "row 1" in out and "byte 10" in out and "stopped" in out
 
 
 def test_check_usage_errors(cli):
-    pytest.importorskip("smartrest.templates")
     status, out, err = cli(["check", "--topic", "s/dc/xid"], b"1,2\n")
     assert status == 2 and "static templates" in err
     status, out, err = cli(["check", "--topic", "s/us/#"], b"1,2\n")
@@ -310,11 +306,35 @@ def test_check_usage_errors(cli):
 
 
 def test_bench_is_delegated(cli):
-    bench = pytest.importorskip("smartrest.bench")
-    if not hasattr(bench, "add_arguments"):
-        pytest.skip("smartrest.bench has no add_arguments yet")
     status, out, err = cli(["bench", "--help"])
     assert status == 0 and "usage: smartrest bench" in out
+    assert "--targets FILE" in out and "benchmarks/targets.json" in out
+
+
+def test_bench_options_match_the_bench():
+    from smartrest import bench
+
+    assert cli_module.BENCH_TASKS == tuple(bench.TASKS)
+    assert cli_module.BENCH_CORPORA == tuple(bench.CORPORA)
+    assert cli_module.BENCH_SIZES == bench.SIZES
+    assert cli_module.BENCH_CONTENDERS == tuple(dict.fromkeys(
+        k.key for t in bench.TASKS.values() for k in t.contenders))
+    assert cli_module.BENCH_TARGETS == bench.TARGETS_FILE.as_posix()
+    parser = argparse.ArgumentParser()
+    cli_module.add_bench_arguments(parser)
+    text = " ".join(parser.format_help().split())
+    assert f"(default {bench.STREAM_MB:g}, {bench.QUICK_STREAM_MB:g} with --quick)" in text
+    assert f"(default {bench.REPEAT}, {bench.QUICK_REPEAT} with --quick)" in text
+    assert f"(default {bench.MIN_TIME:g}, {bench.QUICK_MIN_TIME:g} with --quick)" in text
+
+
+def test_the_command_line_does_not_import_the_bench():
+    code = ("import sys, smartrest.cli as c; c.build_parser(); "
+            "print(sorted(m for m in sys.modules if 'bench' in m))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 # ----------------------------------------------------------- processes
@@ -348,3 +368,92 @@ def test_broken_pipe_is_quiet(tmp_path):
     assert result.returncode == 0
     assert json.loads(result.stdout)["fields"] == ["200", "c8y_T", "T", "0", "C"]
     assert result.stderr == b""
+
+
+# ------------------------------------------------- decode: formats, topics
+
+
+def _decode_c_and_pure(data: bytes, topic: str = "s/us") -> Tuple[bytes, str]:
+    """The jsonl of ``data`` from the C writer and from the reference record."""
+    from smartrest._codec import _JsonLines
+
+    members = cli_module._members(topic)
+    writer = _JsonLines(members, limit=None)
+    out = b""
+    for start in range(0, len(data) + 1, 7):  # chunks split anywhere
+        lines, error = writer.feed(data[start:start + 7], start + 7 > len(data))
+        assert error is None
+        out += lines
+    reference = "".join(
+        cli_module.jsonl_record(row, members(row.fields[0].encode("utf-8")))
+        for row in cli_module.read_rows(io.BytesIO(data), limit=None))
+    return out, reference
+
+
+@pytest.mark.skipif(smartrest.IMPLEMENTATION != "c", reason="the C writer")
+def test_jsonl_writer_matches_json_dumps():
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+    @hypothesis.given(st.lists(st.lists(text, min_size=1, max_size=5), min_size=1, max_size=8))
+    @hypothesis.settings(max_examples=300, deadline=None)
+    def check(rows: List[List[str]]) -> None:
+        rows = [row for row in rows if row != [""]]  # an empty line holds no row
+        data = smartrest.encode(rows) if rows else b""
+        out, reference = _decode_c_and_pure(data)
+        assert out.decode("utf-8") == reference
+        lines = reference.split("\n")[:-1]  # not splitlines: a value may hold U+2028
+        decoded = [json.loads(line) for line in lines]
+        assert [r["fields"] for r in decoded] == rows
+        for line, record in zip(lines, decoded):
+            assert line == json.dumps(record, ensure_ascii=False)
+
+    check()
+
+
+def test_decode_jsonl_is_the_same_in_both_implementations(cli):
+    status, out, err = cli(["decode", "--topic", "s/us/child-1"], SAMPLE)
+    assert status == 0, err
+    result = _python("decode", "--topic", "s/us/child-1", stdin=SAMPLE)
+    env_pure = subprocess.run(
+        [sys.executable, "-m", "smartrest", "decode", "--topic", "s/us/child-1"], input=SAMPLE,
+        capture_output=True, env=dict(os.environ, SMARTREST_PURE_PYTHON="1"), timeout=60)
+    assert result.stdout == env_pure.stdout == out.encode("utf-8")
+
+
+@pytest.mark.skipif(smartrest.IMPLEMENTATION != "c", reason="the C writer")
+def test_decode_rows_and_publishes(cli, tmp_path):
+    status, out, err = cli(["decode", "--format", "rows"], SAMPLE)
+    assert status == 0, err
+    assert out.encode("utf-8") == smartrest.encode(SAMPLE_ROWS)
+    status, out, err = cli(["decode", "--format", "publishes", "--topic", "s/us"], SAMPLE)
+    assert status == 0, err
+    publishes = [json.loads(line) for line in out.splitlines()]
+    assert all(p["topic"] == "s/us" for p in publishes)
+    assert [r for p in publishes for r in smartrest.decode(p["payload"])] == SAMPLE_ROWS
+    status, out, err = cli(["decode", "--format", "publishes"], SAMPLE)
+    assert status == 2 and "--topic" in err
+
+
+def test_decode_table_aligns_long_cells(cli):
+    rows = [["400", "c8y_Event", "short"], ["x" * 100, "y"]]
+    status, out, err = cli(["decode", "--format", "table"], smartrest.encode(rows))
+    assert status == 0, err
+    lines = out.splitlines()
+    assert "\u2026" in lines[2] and "x" * 100 not in lines[2]
+    assert lines[0].index("FIELDS") == lines[1].index("c8y_Event") == lines[2].index("y")
+
+
+@pytest.mark.parametrize("command", [["decode"], ["pack"], ["check"]])
+def test_topics_are_checked_alike(cli, command):
+    status, out, err = cli(command + ["--topic", "bad topic/#"], b"200,x\n")
+    assert status == 2
+    assert "invalid topic 'bad topic/#': " in err and "character 10 of the topic" in err
+    assert "byte" not in err
+
+
+def test_check_stop_message_is_a_sentence(cli):
+    status, out, err = cli(["check"], b'211,1\n400,"open\n')
+    assert "unterminated quoted field starting at byte 10 (row 1, field 1); checking " \
+           "stopped there" in out

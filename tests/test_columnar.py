@@ -14,7 +14,7 @@ np = pytest.importorskip("numpy")
 
 from conftest import c_api  # noqa: E402
 
-from smartrest import _columnar, _pure  # noqa: E402
+from smartrest import _pure, _pure_batch  # noqa: E402
 from smartrest.errors import (  # noqa: E402
     InvalidNumber, PayloadTooLarge, SmartRestError, UnterminatedQuote)
 
@@ -23,7 +23,7 @@ from smartrest.errors import (  # noqa: E402
 def col(request):
     """The module of one implementation's tokenize and decode_batch."""
     if request.param == "python":
-        return _columnar
+        return _pure_batch
     return c_api().module
 
 
@@ -54,7 +54,7 @@ def test_arrays_are_read_only(col):
         assert not array.flags.writeable
         with pytest.raises(ValueError):
             array[0] = 10**9
-        if col is not _columnar:  # C: the memory itself is lent read-only
+        if col is not _pure_batch:  # C: the memory itself is lent read-only
             with pytest.raises(ValueError):
                 array.flags.writeable = True
     assert t.to_rows() == _pure.decode(PAYLOAD)
@@ -178,8 +178,8 @@ def test_tokenize_agrees_with_decode(col, payload, strict):
     values = [data[s:e].decode() for s, e in zip(t.starts, t.ends)]
     assert values == [f for row in want for f in row]
     assert list(t.row_starts) == [0] + list(itertools.accumulate(map(len, want)))
-    if col is not _columnar:  # the C flags against the reference
-        assert list(t.flags) == list(_columnar.tokenize(payload, strict=strict).flags)
+    if col is not _pure_batch:  # the C flags against the reference
+        assert list(t.flags) == list(_pure_batch.tokenize(payload, strict=strict).flags)
 
 
 numbers = st.one_of(

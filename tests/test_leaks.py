@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from smartrest import _columnar
+from smartrest import _pure_batch
 from smartrest.errors import SmartRestError
 
 FULL = os.environ.get("SMARTREST_LEAK_FULL", "") not in ("", "0")
@@ -112,7 +112,7 @@ def _calls(impl):
         impl.pack(ROWS[i % len(ROWS)], topic="s/us", limit=120 + i % 200,
                   on_oversize="truncate")
 
-    columnar = impl.module if impl.name == "c" else _columnar
+    columnar = impl.module if impl.name == "c" else _pure_batch
 
     def tokenize(i):
         tokens = columnar.tokenize(PAYLOADS[i % len(PAYLOADS)])

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import smartrest
 from conftest import PURE_ONLY, c_api
 from smartrest import templates as T
+from smartrest.templates import payload as TP
 from smartrest._implementation import BUILD_HINT
 from smartrest.errors import SmartRestError, TemplateError
 
@@ -26,10 +27,10 @@ pytestmark = pytest.mark.skipif(
 def _fast_path_active():
     # Without the extension this fails, saying how to build it; it never skips.
     c_api()
-    if T._FAST is None:
+    if TP._FAST is None:
         pytest.fail(f"smartrest._messages is not active; {BUILD_HINT}", pytrace=False)
 
-fast = T._FAST
+fast = TP._FAST
 
 #: A topic of every registry, and no topic (every static template).
 TOPICS = [None, "s/us", "s/us/child-7", "s/ds", "s/dcr", "s/dat", "s/dt", "s/e"]
@@ -115,15 +116,15 @@ def payloads(draw: Any) -> Tuple[Optional[str], List[List[str]]]:
 
 def outcome(payload: bytes, topic: Optional[str], typed: bool, use_fast: bool) -> Any:
     """The messages (as comparable tuples) or the error (type and attributes)."""
-    saved = T._FAST
-    T._FAST = saved if use_fast else None
+    saved = TP._FAST
+    TP._FAST = saved if use_fast else None
     try:
         msgs = T.decode_messages(payload, topic=topic, typed=typed)
     except SmartRestError as exc:
         return ("error", type(exc), str(exc), exc.offset, exc.row, exc.field,
                 getattr(exc, "template_id", None), getattr(exc, "field_name", None))
     finally:
-        T._FAST = saved
+        TP._FAST = saved
     out = []
     for m in msgs:
         assert type(m) is T.Message
@@ -207,7 +208,7 @@ def test_value_check_accepts_what_the_regex_matches(kind, data):
 def test_builder_makes_the_same_message():
     t = T.TEMPLATES[200]
     row = ["200", "c8y_T", "T", "1", "C"]
-    made = T._BUILDER(t, row, "child", True)
+    made = TP._BUILDER(t, row, "child", True)
     assert type(made) is T.Message
     assert made == T.Message(t, row, "child", True)
     assert made._values is row and made.typed is True and made.device == "child"
@@ -238,7 +239,7 @@ def test_first_bad_row_is_reported():
 
 def test_table_covers_every_template():
     for registry in (*T._REGISTRIES.values(), T._STATIC):
-        table = T._FAST_TABLES[id(registry)]
+        table = TP._FAST_TABLES[id(registry)]
         assert set(table) == {k for k in registry if k is not None}
         for key, spec in table.items():
             t = registry[key]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
 import subprocess
@@ -19,7 +18,7 @@ mqtt = pytest.importorskip("paho.mqtt.client")
 from mosquitto import Broker, broker_fixture  # noqa: E402
 
 import smartrest  # noqa: E402
-from smartrest import LIMIT, packet_size  # noqa: E402
+from smartrest import LIMIT, custom, packet_size, templates  # noqa: E402
 from smartrest import mqtt as sr_mqtt  # noqa: E402
 
 pytestmark = pytest.mark.mqtt
@@ -155,9 +154,8 @@ def rows_by_topic(received: List[Tuple[str, List[List[str]]]]) -> Dict[str, List
 
 @pytest.mark.parametrize("qos", [0, 1, 2])
 def test_thousands_of_rows_arrive_complete_and_in_order(connect, qos):
-    have_templates = importlib.util.find_spec("smartrest.templates") is not None
     sink = connect()
-    collector = Collector(messages=have_templates)
+    collector = Collector(messages=True)
     sink.client.on_message = collector.on_message
     sink.subscribe([("s/us", 2), ("s/us/#", 2)])
 
@@ -174,9 +172,8 @@ def test_thousands_of_rows_arrive_complete_and_in_order(connect, qos):
     assert collector.wait_for(lambda: collector.count() >= total)
     assert collector.errors == []
     assert rows_by_topic(collector.rows) == plan
-    if have_templates:
-        assert [m.to_row() for r in collector.received for m in r.messages] == [
-            row for rows in plan.values() for row in rows]
+    assert [m.to_row() for r in collector.received for m in r.messages] == [
+        row for rows in plan.values() for row in rows]
     # Same publisher, same QoS: the broker keeps the publishes in order.
     assert [topic for topic, _ in collector.rows] == [
         topic for topic, rows in plan.items()
@@ -234,7 +231,6 @@ def test_pack_fills_publishes_up_to_the_limit_and_the_broker_takes_them(connect)
 
 
 def test_decode_message_by_topic():
-    templates = pytest.importorskip("smartrest.templates")
     errors = sr_mqtt.decode_message("s/e", b"50,100,Error on device creation, message: x\n"
                                            b"41,,MqttAuth: no\n")
     assert [(m.template_id, m["message_id"], m["text"]) for m in errors] == [
@@ -259,7 +255,6 @@ def test_decode_message_by_topic():
 
 
 def test_custom_template_responses(connect):
-    custom = pytest.importorskip("smartrest.custom")
     collection = custom.TemplateCollection(
         "myXid", [["11", "100", "", "c8y_SendConfiguration", "deviceId"]])
     device = connect("d:sensor-9:myXid")
@@ -284,7 +279,6 @@ def test_custom_template_responses(connect):
 
 
 def test_startup_creates_device_and_children_and_receives_operations(connect):
-    templates = pytest.importorskip("smartrest.templates")
     platform = connect()
     uplink = Collector()
     platform.client.on_message = uplink.on_message
@@ -317,7 +311,6 @@ def test_startup_creates_device_and_children_and_receives_operations(connect):
 
 
 def test_bad_rows_go_to_on_error(connect):
-    pytest.importorskip("smartrest.templates")
     device = connect()
     collector = Collector()
     device.client.on_message = collector.handler
@@ -330,7 +323,6 @@ def test_bad_rows_go_to_on_error(connect):
 
 
 def test_bad_rows_are_logged_without_on_error(caplog):
-    pytest.importorskip("smartrest.templates")
     received = []
     handler = sr_mqtt.MessageHandler(received.append)
     message = mqtt.MQTTMessage(topic=b"s/ds")
@@ -345,7 +337,6 @@ def test_bad_rows_are_logged_without_on_error(caplog):
 
 
 def test_bootstrap_credentials_loop(connect):
-    pytest.importorskip("smartrest.templates")
     platform = connect()
     requests: List[bytes] = []
 

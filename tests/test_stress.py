@@ -31,7 +31,7 @@ from collections import Counter
 
 import pytest
 
-from smartrest import _columnar, _pure
+from smartrest import _pure, _pure_batch
 
 try:
     import numpy
@@ -53,7 +53,7 @@ def api(impl):
     if impl.name == "c":
         tokenize, decode_batch = impl.module.tokenize, impl.module.decode_batch
     else:
-        tokenize, decode_batch = _columnar.tokenize, _columnar.decode_batch
+        tokenize, decode_batch = _pure_batch.tokenize, _pure_batch.decode_batch
     return types.SimpleNamespace(name=impl.name, decode=impl.decode, Decoder=impl.Decoder,
                                  tokenize=tokenize, decode_batch=decode_batch)
 

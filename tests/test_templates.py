@@ -501,3 +501,106 @@ def test_decode_messages_agrees_with_parse(tid, fields):
         assert info.value.reason == exc.reason
     else:
         assert smartrest.decode_messages(smartrest.encode([row])) == [expected]
+
+
+# ------------------------------------------------------------------ lenient mode
+
+from smartrest.templates import payload as _TP  # noqa: E402
+
+#: (payload, what lenient mode reads: (message ID, values, relaxed) per row).
+LENIENT = [
+    (b"102,tedge-agent,", [("102", ["102", "tedge-agent", ""],
+                            ((2, "empty"), (3, "empty"), (4, "empty")))]),
+    (b"102,svc", [("102", ["102", "svc"], ((2, "empty"), (3, "empty"), (4, "empty")))]),
+    (b"102,svc,,,", [("102", ["102", "svc", "", "", ""],
+                      ((2, "empty"), (3, "empty"), (4, "empty")))]),
+    (b"102,svc,systemd,,up", [("102", ["102", "svc", "systemd", "", "up"], ((3, "empty"),))]),
+    (b"140,curl,,apt,,vim,9.0,apt", [("140", ["140", "curl", "", "apt", "", "vim", "9.0", "apt"],
+                                       ((2, "empty"),))]),
+    (b"141,a,,,,b,", [("141", ["141", "a", "", "", "", "b", ""], ((2, "empty"), (6, "empty")))]),
+    (b"114, c8y_Restart,  c8y_Configuration", [
+        ("114", ["114", "c8y_Restart", "c8y_Configuration"],
+         ((1, "leading spaces"), (2, "leading spaces")))]),
+    # Quoted values keep their spaces; a tab is no space; the space is only
+    # stripped before the value.
+    (b'114," c8y_Restart", "x", \tc8y_A,c8y_B ', [
+        ("114", ["114", " c8y_Restart", '"x"', "\tc8y_A", "c8y_B "],
+         ((2, "leading spaces"), (3, "leading spaces")))]),
+    (b"200, c8y_T, T, 25\n102,svc, ", [
+        ("200", ["200", "c8y_T", "T", "25"],
+         ((1, "leading spaces"), (2, "leading spaces"), (3, "leading spaces"))),
+        ("102", ["102", "svc", ""],
+         ((2, "empty"), (2, "leading spaces"), (3, "empty"), (4, "empty")))]),
+    (b"200,c8y_T,T,25", [("200", ["200", "c8y_T", "T", "25"], ())]),
+]
+
+
+@pytest.mark.parametrize("use_fast", [True, False])
+@pytest.mark.parametrize("payload,want", LENIENT)
+def test_lenient_mode_on_both_implementations(impl, monkeypatch, use_fast, payload, want):
+    monkeypatch.setattr(smartrest, "decode", impl.decode)
+    if not use_fast:
+        monkeypatch.setattr(_TP, "_FAST", None)
+    for decode_messages in (T.decode_messages, smartrest.decode_messages):
+        msgs = decode_messages(payload, lenient=True, topic="s/us")
+        assert [(m.template_id, m.to_row(), m.relaxed) for m in msgs] == [
+            (int(i), values, relaxed) for i, values, relaxed in want]
+    for m, (_, values, relaxed) in zip(msgs, want):
+        assert ("relaxed=" in repr(m)) == bool(relaxed)
+        # parse takes every value as unquoted: the same unless a quoted one
+        # started with a space.
+        if b'" ' not in payload and b'," ' not in payload:
+            again = T.parse(impl.decode(payload)[msgs.index(m)], lenient=True)
+            assert (again.to_row(), again.relaxed) == (values, relaxed)
+
+
+def test_parse_lenient_strips_every_value():
+    msg = T.parse(["114", " c8y_Restart"], lenient=True)
+    assert msg.to_row() == ["114", "c8y_Restart"] and msg.relaxed == ((1, "leading spaces"),)
+    assert T.parse(["114", " c8y_Restart"]).to_row() == ["114", " c8y_Restart"]
+    assert T.parse(["114", " c8y_Restart"]).relaxed == ()
+    assert T.parse(["114", " c8y_Restart"], lenient=True) == T.parse(["114", "c8y_Restart"])
+
+
+def test_lenient_mode_keeps_the_text_of_an_error_line():
+    (msg,) = T.decode_messages(b"40,100, some text, more", topic="s/e", lenient=True)
+    assert msg["text"] == " some text, more" and msg.relaxed == ()
+
+
+#: (payload, the error of strict mode: class, field, field name).
+STRICT_REFUSES = [
+    (b"102,tedge-agent,", MissingValue, 3, "service_name"),
+    (b"102,svc,,,", MissingValue, 2, "service_type"),
+    (b"140,curl,,apt,", MissingValue, 2, "version"),
+    (b"141,a,1,,,b,", MissingValue, 6, "version"),
+    (b"200, c8y_T, T, 25", InvalidValue, 3, "value"),
+]
+
+
+@pytest.mark.parametrize("use_fast", [True, False])
+@pytest.mark.parametrize("payload,cls,field,name", STRICT_REFUSES)
+def test_strict_mode_still_refuses(impl, monkeypatch, use_fast, payload, cls, field, name):
+    monkeypatch.setattr(smartrest, "decode", impl.decode)
+    if not use_fast:
+        monkeypatch.setattr(_TP, "_FAST", None)
+    with pytest.raises(cls) as info:
+        T.decode_messages(payload, topic="s/us")
+    assert (type(info.value), info.value.field, info.value.field_name, info.value.row) == (
+        cls, field, name, 0)
+    with pytest.raises(cls):
+        T.parse(impl.decode(payload)[0])
+
+
+@pytest.mark.parametrize("payload,cls,field", [
+    (b"200,a,b,1\n102,,x", MissingValue, 1),  # the external ID stays mandatory
+    (b"142,a,", MissingValue, 2),  # not listed: removing needs the version
+    (b"140,a", IncompleteGroup, 2),  # the version may be empty, not left out
+    (b"200,c8y_T,T, x", InvalidValue, 3),  # stripped values are still checked
+])
+def test_lenient_mode_refuses_the_rest(impl, monkeypatch, payload, cls, field):
+    monkeypatch.setattr(smartrest, "decode", impl.decode)
+    with pytest.raises(cls) as info:
+        T.decode_messages(payload, lenient=True)
+    assert info.value.field == field
+    assert info.value.row == payload.count(b"\n")
+    assert info.value.offset == payload.rfind(b"\n") + 1

@@ -96,7 +96,7 @@ def messages(payload: bytes) -> str:
 # Both implementations have the signatures of the stub: assigning one to a
 # variable of the other's type must type-check.
 SAME_SIGNATURES = '''
-from smartrest import _codec, _columnar, _pure
+from smartrest import _codec, _pure, _pure_batch
 
 decode = _codec.decode
 decode = _pure.decode
@@ -109,9 +109,9 @@ feed = _pure.Decoder().feed
 close = _codec.Decoder().close
 close = _pure.Decoder().close
 tokenize = _codec.tokenize
-tokenize = _columnar.tokenize  # type: ignore[assignment]  # Tokens: two classes
+tokenize = _pure_batch.tokenize  # type: ignore[assignment]  # Tokens: two classes
 decode_batch = _codec.decode_batch
-decode_batch = _columnar.decode_batch
+decode_batch = _pure_batch.decode_batch
 '''
 
 

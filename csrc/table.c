@@ -1,0 +1,765 @@
+/* Typed Arrow columns of SmartREST messages (declared in smartrest.h, where
+ * the contracts are).
+ *
+ * sr_table_run scans payloads with the tokenizer, checks each row against
+ * its template with sr_check_row (check.c) and appends the row's values to
+ * the columns of that template: Arrow buffers (validity bitmaps, int64 and
+ * float64 values, bit-packed booleans, int32 string offsets and UTF-8
+ * data, int32 indices of a dictionary of the distinct strings) that the
+ * binding hands to pyarrow without a copy.  NUMBER and DATE values are
+ * checked as they are converted: a value the fast conversion takes passes
+ * its check, any other goes through sr_check_value first.  A payload with
+ * any row these tables do not decide (a decode error, a row that does not
+ * fit or that only the Python checks can judge, a date that is no real
+ * date, an integer outside int64) is rolled back and reported: the template
+ * layer reads it instead. */
+#include "smartrest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ buffers */
+
+static int buf_reserve(sr_buf *b, size_t extra)
+{
+    size_t want = b->len + extra, cap;
+    unsigned char *p;
+    if (want <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 256;
+    while (cap < want)
+        cap *= 2;
+    p = (unsigned char *)realloc(b->p, cap);
+    if (p == NULL)
+        return -1;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int buf_put(sr_buf *b, const void *src, size_t n)
+{
+    if (buf_reserve(b, n))
+        return -1;
+    if (n)
+        memcpy(b->p + b->len, src, n);
+    b->len += n;
+    return 0;
+}
+
+static void buf_free(sr_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+/* ------------------------------------------------------------ dates */
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    int64_t era, yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int num(const unsigned char *s, size_t k)
+{
+    int v = 0;
+    size_t i;
+    for (i = 0; i < k; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+int sr_date_micros(const unsigned char *s, size_t n, int64_t *out)
+{
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int year = num(s, 4), month = num(s + 5, 2), day = num(s + 8, 2);
+    int hour = num(s + 11, 2), minute = num(s + 14, 2), second = 0, leap;
+    int64_t micro = 0, offset = 0;
+    size_t i = 16, f;
+    if (year < 1)
+        return SR_CHECK_SLOW;
+    leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day > mdays[month - 1] + (month == 2 && leap))
+        return SR_CHECK_SLOW;
+    if (i < n && s[i] == ':') {
+        second = num(s + i + 1, 2);
+        i += 3;
+        if (i < n && (s[i] == '.' || s[i] == ',')) {
+            i++;
+            for (f = 0; i < n && (unsigned char)(s[i] - '0') < 10; f++, i++)
+                if (f < 6)
+                    micro = micro * 10 + (s[i] - '0');
+            for (; f < 6; f++)
+                micro *= 10;
+        }
+    }
+    if (second == 60) { /* read as :59.999999, as datetime can hold it */
+        second = 59;
+        micro = 999999;
+    }
+    if (s[i] == '+' || s[i] == '-') {
+        int oh = num(s + i + 1, 2), om = 0;
+        size_t j = i + 3;
+        if (j < n) {
+            if (s[j] == ':')
+                j++;
+            om = num(s + j, 2);
+        }
+        offset = (int64_t)(oh * 60 + om) * 60;
+        if (s[i] == '-')
+            offset = -offset;
+    }
+    *out = ((days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second -
+             offset) * 1000000) + micro;
+    return SR_CHECK_PASS;
+}
+
+
+/* The fixed layouts YYYY-MM-DDTHH:MM:SS[.fff](Z|z|+HH:MM|-HH:MM) without a
+ * branch per character: 1 and *out set when s is one of them and a real
+ * date (year 1 or later, second below 60, offset hour below 24), else 0
+ * and the general check and conversion decide.  Every value taken here
+ * passes sr_is_date and converts as sr_date_micros converts it. */
+static int date_fixed(const unsigned char *s, size_t n, int64_t *out)
+{
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    static const unsigned char at[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22};
+    unsigned d[17], bad = 0;
+    size_t tz, ndig, i;
+    int year, month, day, hour, minute, second, leap;
+    int64_t micro = 0, offset = 0;
+    if (n == 20 || n == 25)
+        tz = 19;
+    else if (n == 24 || n == 29)
+        tz = 23;
+    else
+        return 0;
+    ndig = tz == 23 ? 17 : 14;
+    if ((s[4] ^ '-') | (s[7] ^ '-') | (s[10] ^ 'T') | (s[13] ^ ':') | (s[16] ^ ':') |
+        (tz == 23 ? (s[19] ^ '.') : 0))
+        return 0;
+    for (i = 0; i < ndig; i++) {
+        d[i] = (unsigned)s[at[i]] - '0';
+        bad |= d[i] > 9;
+    }
+    if (bad)
+        return 0;
+    year = (int)(d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3]);
+    month = (int)(d[4] * 10 + d[5]);
+    day = (int)(d[6] * 10 + d[7]);
+    hour = (int)(d[8] * 10 + d[9]);
+    minute = (int)(d[10] * 10 + d[11]);
+    second = (int)(d[12] * 10 + d[13]);
+    if (tz == 23)
+        micro = (int64_t)(d[14] * 100 + d[15] * 10 + d[16]) * 1000;
+    leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 ||
+        second > 59 || day > mdays[month - 1] + (month == 2 && leap))
+        return 0;
+    if (n == tz + 1) {
+        if ((s[tz] | 0x20) != 'z')
+            return 0;
+    } else {
+        unsigned a = (unsigned)s[tz + 1] - '0', b = (unsigned)s[tz + 2] - '0';
+        unsigned c = (unsigned)s[tz + 4] - '0', e = (unsigned)s[tz + 5] - '0';
+        if ((s[tz] != '+' && s[tz] != '-') || s[tz + 3] != ':' || (a > 9) | (b > 9) |
+            (c > 9) | (e > 9) || a * 10 + b > 23 || c > 5)
+            return 0;
+        offset = (int64_t)((a * 10 + b) * 60 + c * 10 + e) * 60;
+        if (s[tz] == '-')
+            offset = -offset;
+    }
+    *out = (days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second -
+            offset) * 1000000 + micro;
+    return 1;
+}
+
+/* ------------------------------------------------------------ tables */
+
+void sr_table_set_init(sr_table_set *s, const sr_table_template *templates, size_t ntemplates,
+                       const int16_t (*lookup)[1000])
+{
+    memset(s, 0, sizeof *s);
+    s->templates = templates;
+    s->ntemplates = ntemplates;
+    s->lookup = lookup;
+}
+
+void sr_table_set_free(sr_table_set *s)
+{
+    size_t k, c;
+    if (s->tables != NULL) {
+        for (k = 0; k < s->ntemplates; k++) {
+            sr_table *t = &s->tables[k];
+            buf_free(&t->message);
+            buf_free(&t->row);
+            buf_free(&t->slow);
+            buf_free(&t->slow_text);
+            if (t->cols == NULL)
+                continue;
+            for (c = 0; c <= s->templates[k].ncols; c++) {
+                buf_free(&t->cols[c].valid);
+                buf_free(&t->cols[c].values);
+                buf_free(&t->cols[c].data);
+                buf_free(&t->cols[c].offsets);
+                buf_free(&t->cols[c].hash);
+            }
+            free(t->cols);
+        }
+    }
+    free(s->tables);
+    buf_free(&s->slow_payloads);
+    buf_free(&s->fields);
+    buf_free(&s->scratch);
+    s->tables = NULL;
+}
+
+static int tables_alloc(sr_table_set *s)
+{
+    size_t k;
+    s->tables = (sr_table *)calloc(s->ntemplates ? s->ntemplates : 1, sizeof(sr_table));
+    if (s->tables == NULL)
+        return -1;
+    for (k = 0; k < s->ntemplates; k++)
+        s->tables[k].mark_payload = -1;
+    return 0;
+}
+
+/* The columns of table k, made at its first row (a table without rows
+ * has cols NULL). */
+static int columns_alloc(sr_table_set *s, size_t k)
+{
+    sr_table *t = &s->tables[k];
+    size_t c;
+    int32_t zero = 0;
+    /* cols[0] is the device column, cols[1 + i] parameter i. */
+    t->cols = (sr_column *)calloc(s->templates[k].ncols + 1, sizeof(sr_column));
+    if (t->cols == NULL)
+        return -1;
+    for (c = 0; c <= s->templates[k].ncols; c++) {
+        sr_column *col = &t->cols[c];
+        col->type = c ? s->templates[k].types[c - 1] : SR_COL_STRING;
+        if (col->type == SR_COL_STRING && buf_put(&col->values, &zero, 4))
+            return -1;
+        if (col->type == SR_COL_DICT && buf_put(&col->offsets, &zero, 4))
+            return -1;
+    }
+    return 0;
+}
+
+/* Grow buffer b to exactly `want` bytes of capacity (zero-filled past the
+ * old capacity when `zero`); never shrinks. */
+static int grow_to(sr_buf *b, size_t want, int zero)
+{
+    unsigned char *p;
+    if (want <= b->cap)
+        return 0;
+    p = (unsigned char *)realloc(b->p, want);
+    if (p == NULL)
+        return -1;
+    if (zero)
+        memset(p + b->cap, 0, want - b->cap);
+    b->p = p;
+    b->cap = want;
+    return 0;
+}
+
+/* Rows every fixed-width buffer of table t has room for (bits past the
+ * rows of a bitmap are 0). */
+static size_t row_cap(const sr_table *t)
+{
+    return t->message.cap / 8;
+}
+
+/* Room for more rows: twice as many, or the rows the table is on course
+ * to reach (its rows times `scale`, the bytes of the run over those read so
+ * far, with a tenth more), so that a large run grows its buffers (and
+ * copies them) a few times only. */
+static int grow_rows(sr_table *t, size_t ncols, double scale)
+{
+    double course = (double)t->rows * scale * 1.1;
+    size_t rows = row_cap(t) ? 2 * row_cap(t) : 1024, c, bits;
+    if (course > (double)rows && course < (double)(SIZE_MAX / 16))
+        rows = (size_t)course;
+    bits = (rows + 7) >> 3;
+    if (grow_to(&t->row, rows * 8, 0) || grow_to(&t->message, rows * 8, 0))
+        return -1;
+    for (c = 0; c <= ncols; c++) {
+        sr_column *col = &t->cols[c];
+        int r = grow_to(&col->valid, bits, 1);
+        switch (col->type) {
+        case SR_COL_STRING:
+            r |= grow_to(&col->values, (rows + 1) * 4, 0);
+            break;
+        case SR_COL_DICT:
+            r |= grow_to(&col->values, rows * 4, 0);
+            break;
+        case SR_COL_BOOLEAN:
+            r |= grow_to(&col->values, bits, 1);
+            break;
+        default:
+            r |= grow_to(&col->values, rows * 8, 0);
+        }
+        if (r)
+            return -1;
+    }
+    return 0;
+}
+
+static void set_bit(sr_buf *b, size_t i)
+{
+    b->p[i >> 3] |= (unsigned char)(1u << (i & 7));
+}
+
+/* Clear bits [from, to) of bitmap b. */
+static void clear_bits(sr_buf *b, size_t from, size_t to)
+{
+    for (; from < to && (from & 7); from++)
+        b->p[from >> 3] &= (unsigned char)~(1u << (from & 7));
+    if (from < to)
+        memset(b->p + (from >> 3), 0, ((to + 7) >> 3) - (from >> 3));
+}
+
+/* The lengths of every buffer of the set's tables, from their row counts. */
+static void settle(sr_table_set *s)
+{
+    size_t k, c;
+    for (k = 0; k < s->ntemplates; k++) {
+        sr_table *t = &s->tables[k];
+        size_t rows = t->rows;
+        if (t->cols == NULL)
+            continue;
+        t->message.len = t->row.len = rows * 8;
+        for (c = 0; c <= s->templates[k].ncols; c++) {
+            sr_column *col = &t->cols[c];
+            col->valid.len = rows ? (rows + 7) >> 3 : 0;
+            switch (col->type) {
+            case SR_COL_STRING:
+                col->values.len = (rows + 1) * 4;
+                break;
+            case SR_COL_DICT:
+                col->values.len = rows * 4;
+                col->offsets.len = (col->distinct + 1) * 4;
+                break;
+            case SR_COL_BOOLEAN:
+                col->values.len = rows ? (rows + 7) >> 3 : 0;
+                break;
+            default:
+                col->values.len = rows * 8;
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------ dictionaries */
+
+static uint64_t load8(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static uint64_t load4(const unsigned char *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+/* A hash of n bytes, 8 at a time; the last (partial) word is read with
+ * overlapping loads, never past the bytes. */
+static uint32_t hash_bytes(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15u ^ n, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        h = (h ^ load8(p + i)) * 0xff51afd7ed558ccdu;
+        h ^= h >> 32;
+    }
+    if (i < n) {
+        if (n >= 8)
+            w = load8(p + n - 8);
+        else if (n >= 4)
+            w = load4(p) | (load4(p + n - 4) << 32);
+        else
+            w = (uint64_t)p[0] | ((uint64_t)p[n / 2] << 8) | ((uint64_t)p[n - 1] << 16);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+    }
+    h ^= h >> 29;
+    return (uint32_t)h;
+}
+
+/* The slots of a dictionary's hash: 0 empty, else (hash << 32) | (index + 1),
+ * linear probing, at most half full.  Entries are taken back newest first,
+ * so clearing a slot never cuts a probe chain. */
+static size_t dict_slot(const sr_column *col, uint32_t h, const unsigned char *p, size_t n,
+                        int64_t *index)
+{
+    const uint64_t *slots = (const uint64_t *)col->hash.p;
+    const int32_t *off = (const int32_t *)col->offsets.p;
+    size_t mask = col->hash.cap / 8 - 1, i;
+    for (i = h & mask;; i = (i + 1) & mask) {
+        uint64_t e = slots[i];
+        size_t j;
+        if (e == 0) {
+            *index = -1;
+            return i;
+        }
+        j = (size_t)(uint32_t)e - 1;
+        if ((uint32_t)(e >> 32) == h && (size_t)(off[j + 1] - off[j]) == n &&
+            memcmp(col->data.p + off[j], p, n) == 0) {
+            *index = (int64_t)j;
+            return i;
+        }
+    }
+}
+
+/* Rebuild the hash of a dictionary with `slots` slots (a power of two). */
+static int dict_rehash(sr_column *col, size_t slots)
+{
+    const int32_t *off = (const int32_t *)col->offsets.p;
+    size_t j, i;
+    int64_t found;
+    unsigned char *p = (unsigned char *)realloc(col->hash.p, slots * 8);
+    if (p == NULL)
+        return -1;
+    memset(p, 0, slots * 8);
+    col->hash.p = p;
+    col->hash.cap = slots * 8;
+    for (j = 0; j < col->distinct; j++) {
+        const unsigned char *v = col->data.p + off[j];
+        size_t n = (size_t)(off[j + 1] - off[j]);
+        uint32_t h = hash_bytes(v, n);
+        i = dict_slot(col, h, v, n, &found);
+        ((uint64_t *)col->hash.p)[i] = ((uint64_t)h << 32) | (uint64_t)(j + 1);
+    }
+    return 0;
+}
+
+enum { ROW_OK = 0, ROW_SLOW = 1, ROW_FULL = 2, ROW_NOMEM = -1 };
+
+static int put_dict(sr_column *col, size_t row, const unsigned char *p, size_t n)
+{
+    const int32_t *off = (const int32_t *)col->offsets.p;
+    uint32_t h;
+    int64_t index;
+    size_t i;
+    int32_t end;
+    if (col->last) { /* the value of the row before, most often */
+        size_t j = col->last - 1;
+        if ((size_t)(off[j + 1] - off[j]) == n && memcmp(col->data.p + off[j], p, n) == 0) {
+            ((int32_t *)col->values.p)[row] = (int32_t)j;
+            set_bit(&col->valid, row);
+            return ROW_OK;
+        }
+    }
+    h = hash_bytes(p, n);
+    if ((col->distinct + 1) * 2 > col->hash.cap / 8 &&
+        dict_rehash(col, col->hash.cap ? col->hash.cap / 4 : 64))
+        return ROW_NOMEM;
+    i = dict_slot(col, h, p, n, &index);
+    if (index < 0) {
+        if (col->data.len + n > (size_t)INT32_MAX)
+            return ROW_FULL;
+        if (buf_put(&col->data, p, n) || buf_reserve(&col->offsets, 4))
+            return ROW_NOMEM;
+        end = (int32_t)col->data.len;
+        index = (int64_t)col->distinct++;
+        ((int32_t *)col->offsets.p)[col->distinct] = end;
+        col->offsets.len = (col->distinct + 1) * 4;
+        ((uint64_t *)col->hash.p)[i] = ((uint64_t)h << 32) | (uint64_t)col->distinct;
+    }
+    ((int32_t *)col->values.p)[row] = (int32_t)index;
+    set_bit(&col->valid, row);
+    col->last = (size_t)index + 1;
+    return ROW_OK;
+}
+
+/* Take back the dictionary entries from index `keep` on, newest first. */
+static void dict_rollback(sr_column *col, size_t keep)
+{
+    const int32_t *off = (const int32_t *)col->offsets.p;
+    int64_t found;
+    while (col->distinct > keep) {
+        size_t j = col->distinct - 1, n = (size_t)(off[j + 1] - off[j]);
+        const unsigned char *v = col->data.p + off[j];
+        size_t i = dict_slot(col, hash_bytes(v, n), v, n, &found);
+        ((uint64_t *)col->hash.p)[i] = 0;
+        col->distinct = j;
+    }
+    col->data.len = (size_t)off[col->distinct];
+    col->offsets.len = (col->distinct + 1) * 4;
+    if (col->last > col->distinct)
+        col->last = 0;
+}
+
+/* ------------------------------------------------------------ rows */
+
+/* Remember where table t stood before the first row of payload `message`. */
+static void mark(sr_table *t, size_t ncols, int64_t message)
+{
+    size_t c;
+    if (t->mark_payload == message)
+        return;
+    t->mark_payload = message;
+    t->mark_rows = t->rows;
+    t->mark_slow = t->slow.len;
+    t->mark_slow_text = t->slow_text.len;
+    for (c = 0; c <= ncols; c++)
+        t->cols[c].mark_distinct = t->cols[c].distinct;
+}
+
+/* Take back every row of payload `message`. */
+static void rollback(sr_table_set *s, int64_t message)
+{
+    size_t k, c;
+    for (k = 0; k < s->ntemplates; k++) {
+        sr_table *t = &s->tables[k];
+        if (t->mark_payload != message)
+            continue;
+        for (c = 0; c <= s->templates[k].ncols; c++) {
+            sr_column *col = &t->cols[c];
+            clear_bits(&col->valid, t->mark_rows, t->rows);
+            if (col->type == SR_COL_BOOLEAN)
+                clear_bits(&col->values, t->mark_rows, t->rows);
+            else if (col->type == SR_COL_STRING)
+                col->data.len = (size_t)((int32_t *)col->values.p)[t->mark_rows];
+            else if (col->type == SR_COL_DICT)
+                dict_rollback(col, col->mark_distinct);
+        }
+        t->rows = t->mark_rows;
+        t->slow.len = t->mark_slow;
+        t->slow_text.len = t->mark_slow_text;
+        t->mark_payload = -1;
+    }
+}
+
+static int put_string(sr_column *col, size_t row, const unsigned char *p, size_t n, int valid)
+{
+    if (valid) {
+        if (col->data.len + n > (size_t)INT32_MAX)
+            return ROW_FULL;
+        if (buf_put(&col->data, p, n))
+            return ROW_NOMEM;
+        set_bit(&col->valid, row);
+    }
+    ((int32_t *)col->values.p)[row + 1] = (int32_t)col->data.len;
+    return ROW_OK;
+}
+
+/* A value of a typed column that the fast conversion did not take: passes
+ * the check of its type (else the row is left to the template layer). */
+static int checked(int type, const sr_value *v)
+{
+    return sr_check_value(type, v->ptr, v->len) == SR_CHECK_PASS;
+}
+
+/* Append value v (of parameter c - 1, row `row`) to column col. */
+static int put_value(sr_table *t, size_t c, sr_column *col, size_t row, const sr_value *v)
+{
+    int valid = v != NULL && v->len > 0;
+    double d = 0;
+    int64_t i = 0;
+    switch (col->type) {
+    case SR_COL_STRING:
+        return put_string(col, row, valid ? v->ptr : NULL, valid ? v->len : 0, valid);
+    case SR_COL_DICT:
+        if (!valid) {
+            ((int32_t *)col->values.p)[row] = 0;
+            return ROW_OK;
+        }
+        return put_dict(col, row, v->ptr, v->len);
+    case SR_COL_BOOLEAN:
+        if (valid) {
+            set_bit(&col->valid, row);
+            if ((v->ptr[0] | 0x20) == 't')
+                set_bit(&col->values, row);
+        }
+        return ROW_OK;
+    case SR_COL_NUMBER:
+        if (valid && sr_parse_double(v->ptr, v->len, &d) != SR_NUM_OK) {
+            /* Left to a correctly rounded parser: remember the text. */
+            int64_t e[4];
+            if (!checked(SR_TYPE_NUMBER, v))
+                return ROW_SLOW;
+            e[0] = (int64_t)c;
+            e[1] = (int64_t)row;
+            e[2] = (int64_t)t->slow_text.len;
+            e[3] = (int64_t)v->len;
+            if (buf_put(&t->slow_text, v->ptr, v->len) || buf_put(&t->slow, e, sizeof e))
+                return ROW_NOMEM;
+        }
+        ((double *)col->values.p)[row] = d;
+        break;
+    case SR_COL_INTEGER:
+        if (valid && sr_parse_int64(v->ptr, v->len, &i) != SR_NUM_OK)
+            return ROW_SLOW;
+        ((int64_t *)col->values.p)[row] = i;
+        break;
+    case SR_COL_DATE:
+        if (valid && !date_fixed(v->ptr, v->len, &i) &&
+            (!checked(SR_TYPE_DATE, v) || sr_date_micros(v->ptr, v->len, &i) != SR_CHECK_PASS))
+            return ROW_SLOW;
+        ((int64_t *)col->values.p)[row] = i;
+        break;
+    default:
+        return ROW_SLOW;
+    }
+    if (valid)
+        set_bit(&col->valid, row);
+    return ROW_OK;
+}
+
+/* The template index of a row's message ID in registry reg, or -1. */
+static int find(const sr_table_set *s, int reg, const sr_value *id)
+{
+    size_t i;
+    int v = 0;
+    if (id->len == 0 || id->len > 3 || (id->len > 1 && id->ptr[0] == '0'))
+        return -1;
+    for (i = 0; i < id->len; i++) {
+        if ((unsigned char)(id->ptr[i] - '0') >= 10)
+            return -1;
+        v = v * 10 + (id->ptr[i] - '0');
+    }
+    return s->lookup[reg][v];
+}
+
+static int take_row(sr_table_set *s, const sr_payload *p, int64_t message, uint64_t rowno,
+                    const sr_field *f, size_t n, double scale)
+{
+    sr_value v[SR_TABLE_MAX_VALUES];
+    const sr_table_template *tt;
+    sr_table *t;
+    size_t i, used = 0, row;
+    int k, r;
+    if (n > SR_TABLE_MAX_VALUES)
+        return ROW_SLOW;
+    for (i = 0; i < n; i++) {
+        if (f[i].flags & SR_F_UNESCAPE) {
+            v[i].ptr = s->scratch.p + used;
+            v[i].len = sr_unescape(p->ptr + f[i].start, f[i].len, s->scratch.p + used);
+            used += v[i].len;
+        } else {
+            v[i].ptr = p->ptr + f[i].start;
+            v[i].len = f[i].len;
+        }
+    }
+    if (f[0].flags & SR_F_QUOTED)
+        return ROW_SLOW;
+    k = find(s, p->registry, &v[0]);
+    if (k < 0)
+        return ROW_SLOW;
+    tt = &s->templates[k];
+    if (n > tt->ncols + 1 || sr_check_row(tt->spec, v, n) != SR_CHECK_PASS)
+        return ROW_SLOW;
+    t = &s->tables[k];
+    if (t->cols == NULL && columns_alloc(s, (size_t)k))
+        return ROW_NOMEM;
+    mark(t, tt->ncols, message);
+    row = t->rows;
+    if (row == row_cap(t) && grow_rows(t, tt->ncols, scale))
+        return ROW_NOMEM;
+    ((int64_t *)t->message.p)[row] = message;
+    ((uint64_t *)t->row.p)[row] = rowno;
+    t->rows++; /* counted before the values, so that a rollback clears them all */
+    if (tt->serial_device)
+        r = put_string(&t->cols[0], row, v[1].ptr, v[1].len, 1);
+    else
+        r = put_string(&t->cols[0], row, p->device, p->device_len, p->device != NULL);
+    for (i = 0; i < tt->ncols && r == ROW_OK; i++)
+        r = put_value(t, i + 1, &t->cols[i + 1], row, i + 1 < n ? &v[i + 1] : NULL);
+    return r;
+}
+
+/* Fields the tokenizer emits per call: a 16 KB payload of short rows in
+ * a few calls, the array still within the first-level cache. */
+#define FIELDS 1024
+
+/* One payload: ROW_OK (its rows appended), ROW_SLOW, ROW_FULL or ROW_NOMEM
+ * (its rows taken back).  scale: as for grow_rows. */
+static int take_payload(sr_table_set *s, const sr_payload *p, int64_t message, double scale)
+{
+    sr_tokenizer tok;
+    sr_field *f;
+    size_t cap, have = 0, got, i, start;
+    uint64_t rowno = 0;
+    int rc, r = ROW_OK;
+    if (p->registry < 0 || p->len > p->max_len)
+        return ROW_SLOW;
+    s->scratch.len = 0;
+    if (buf_reserve(&s->scratch, p->len + 1))
+        return ROW_NOMEM;
+    if (s->fields.cap < FIELDS * sizeof(sr_field) &&
+        buf_reserve(&s->fields, FIELDS * sizeof(sr_field)))
+        return ROW_NOMEM;
+    sr_init(&tok, 0, 0);
+    for (;;) {
+        f = (sr_field *)s->fields.p;
+        cap = s->fields.cap / sizeof(sr_field);
+        rc = sr_tokenize(&tok, p->ptr, p->len, 1, f + have, cap - have, &got);
+        if (rc == SR_ERROR)
+            return ROW_SLOW;
+        have += got;
+        start = 0;
+        for (i = 0; i < have && r == ROW_OK; i++) {
+            if (f[i].flags & SR_F_ROW_END) {
+                r = take_row(s, p, message, rowno++, f + start, i + 1 - start, scale);
+                start = i + 1;
+            }
+        }
+        if (r != ROW_OK)
+            return r;
+        memmove(f, f + start, (have - start) * sizeof(sr_field));
+        have -= start;
+        if (rc == SR_DONE)
+            return ROW_OK;
+        if (have == cap) { /* one row fills the array: grow it */
+            s->fields.len = s->fields.cap;
+            if (buf_reserve(&s->fields, s->fields.cap))
+                return ROW_NOMEM;
+        }
+    }
+}
+
+int64_t sr_table_run(sr_table_set *s, const sr_payload *payloads, int64_t first, int64_t last)
+{
+    int64_t m;
+    double total = 0, done = 0;
+    int r;
+    if (s->tables == NULL && tables_alloc(s))
+        return -1;
+    for (m = first; m < last; m++)
+        total += (double)payloads[m].len;
+    for (m = first; m < last; m++) {
+        done += (double)payloads[m].len;
+        r = take_payload(s, &payloads[m], m, done > 0 ? total / done : 1);
+        if (r != ROW_OK && r != ROW_NOMEM)
+            rollback(s, m);
+        if (r == ROW_SLOW) {
+            if (buf_put(&s->slow_payloads, &m, 8))
+                return -1;
+        } else if (r == ROW_FULL) {
+            if (m > first) {
+                settle(s);
+                return m;
+            }
+            /* Alone too large for one set: left to the caller. */
+            if (buf_put(&s->slow_payloads, &m, 8))
+                return -1;
+        } else if (r == ROW_NOMEM) {
+            return -1;
+        }
+    }
+    settle(s);
+    return last;
+}

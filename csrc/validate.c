@@ -1,0 +1,433 @@
+/* Validating a payload without decoding it (declared in smartrest.h).
+ *
+ * sr_validate checks, in the order smartrest.templates.decode_messages
+ * does, what decode_messages would raise on an upstream static topic (or
+ * on no topic): the packet size (smartrest/_limits.py, check_payload_size),
+ * the dialect (the tokenizer, docs/dialect.md), then each row against its
+ * template (sr_check_row over the tables of templates_table.h, which
+ * scripts/gen_template_table.py writes from the registry).  A tokenizer
+ * error anywhere in the payload comes before any template problem, since
+ * decode_messages decodes the whole payload first.  When sr_check_row
+ * rejects a row, explain() finds which of its checks the row fails first,
+ * in the order of smartrest/templates/checks.py (_check), to name the
+ * error and its field.  Whatever these tables cannot decide is SR_V_SLOW. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "smartrest.h"
+#include "templates_table.h"
+
+/* MQTT: the largest remaining length, and so the largest packet; the
+ * longest topic; the smallest PUBLISH header (smartrest/_limits.py). */
+#define MAX_REMAINING 268435455u
+#define MAX_PACKET (1u + 4u + MAX_REMAINING)
+#define MAX_TOPIC 65535u
+#define MIN_HEADER 2u
+
+enum { FIELDS_PER_CALL = 256, VALUES_ON_STACK = 64 };
+
+static uint64_t varint_len(uint64_t n)
+{
+    return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4;
+}
+
+/* Whether topic[0..n) is a topic decode_messages reads with the upstream
+ * static registry: <mode>/<type>[/<child>] (smartrest/topics.py, parse)
+ * that check_topic accepts.  Anything else is left to Python. */
+static int upstream_topic(const unsigned char *t, size_t n)
+{
+    size_t i, tl = strlen(SR_VT_UP_TYPE);
+    if (n < 2 + tl || n > MAX_TOPIC || sr_utf8_check(t, n) != n)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (t[i] == '+' || t[i] == '#' || t[i] == 0)
+            return 0;
+    if (t[0] == 0 || strchr(SR_VT_UP_MODES, t[0]) == NULL || t[1] != '/' ||
+        memcmp(t + 2, SR_VT_UP_TYPE, tl) != 0)
+        return 0;
+    i = 2 + tl;
+    if (i == n)
+        return 1;
+    if (!SR_VT_UP_CHILD || t[i] != '/' || i + 1 == n)
+        return 0;
+    return memchr(t + i + 1, '/', n - i - 1) == NULL;
+}
+
+/* Largest payload that fits in `limit` bytes with `overhead` bytes of
+ * topic and packet identifier, or -1 (_limits.max_payload). */
+static int64_t max_payload(uint64_t limit, uint64_t overhead)
+{
+    int64_t best = -1, n;
+    uint64_t header, remaining;
+    if (limit > MAX_PACKET)
+        limit = MAX_PACKET;
+    for (header = 2; header <= 5; header++) {
+        if (limit < header + overhead)
+            continue;
+        n = (int64_t)(limit - header - overhead);
+        remaining = (uint64_t)n + overhead;
+        if (remaining <= MAX_REMAINING && 1 + varint_len(remaining) + remaining <= limit &&
+            n > best)
+            best = n;
+    }
+    return best;
+}
+
+/* Rows that end in d[0..n) (_payload.count_rows): empty lines are none, a
+ * field that starts with a quote runs to its closing quote (\" and "" are
+ * pairs), then every field runs to the next comma or LF. */
+static uint64_t count_rows(const unsigned char *d, size_t n)
+{
+    size_t pos = 0;
+    uint64_t rows = 0;
+    for (;;) {
+        for (;;) { /* empty lines */
+            if (pos < n && d[pos] == '\n')
+                pos++;
+            else if (pos + 1 < n && d[pos] == '\r' && d[pos + 1] == '\n')
+                pos += 2;
+            else
+                break;
+        }
+        if (pos >= n)
+            return rows;
+        for (;;) { /* the fields of one row */
+            if (d[pos] == '"') {
+                for (pos++;; pos++) {
+                    if (pos >= n)
+                        return rows;
+                    if (d[pos] == '\\' && pos + 1 < n && d[pos + 1] == '"')
+                        pos++;
+                    else if (d[pos] == '"') {
+                        if (pos + 1 < n && d[pos + 1] == '"')
+                            pos++;
+                        else
+                            break;
+                    }
+                }
+                pos++;
+            }
+            while (pos < n && d[pos] != ',' && d[pos] != '\n')
+                pos++;
+            if (pos >= n)
+                return rows;
+            if (d[pos++] == '\n') {
+                rows++;
+                break;
+            }
+            if (pos >= n)
+                return rows;
+        }
+    }
+}
+
+/* The size check of decode (_limits.check_payload_size).  Returns SR_V_OK,
+ * SR_V_TOO_LARGE (p filled) or SR_V_SLOW. */
+static int check_size(const unsigned char *d, size_t len, const unsigned char *topic,
+                      size_t topic_len, int qos, uint64_t limit, sr_problem *p)
+{
+    int64_t allowed;
+    uint64_t at, overhead, remaining;
+    if (limit == SR_NO_LIMIT)
+        return SR_V_OK;
+    if (topic == NULL) {
+        if (limit >= MIN_HEADER && (uint64_t)len <= limit - MIN_HEADER)
+            return SR_V_OK;
+        allowed = limit >= MIN_HEADER ? (int64_t)(limit - MIN_HEADER) : -1;
+    } else {
+        overhead = 2 + (uint64_t)topic_len + (qos ? 2 : 0);
+        if ((uint64_t)len <= MAX_REMAINING) {
+            remaining = (uint64_t)len + overhead;
+            if (remaining > MAX_REMAINING) /* packet_size raises ValueError */
+                return SR_V_SLOW;
+            if (1 + varint_len(remaining) + remaining <= limit)
+                return SR_V_OK;
+        }
+        allowed = max_payload(limit, overhead);
+        if (allowed >= 0 && (uint64_t)len <= (uint64_t)allowed)
+            return SR_V_OK;
+    }
+    at = allowed > 0 ? (uint64_t)allowed : 0;
+    p->code = SR_V_TOO_LARGE;
+    p->offset = at;
+    p->row = count_rows(d, (size_t)at);
+    p->field = -1;
+    return SR_V_TOO_LARGE;
+}
+
+/* The template of message ID v, among the registries of `where`, or NULL. */
+static const sr_vtemplate *find(const sr_value *v, unsigned where)
+{
+    size_t i;
+    unsigned id = 0;
+    const sr_vtemplate *e;
+    if (v->len == 0 || v->len > 3 || v->ptr[0] == '0')
+        return NULL;
+    for (i = 0; i < v->len; i++) {
+        if ((unsigned char)(v->ptr[i] - '0') > 9)
+            return NULL;
+        id = id * 10 + (unsigned)(v->ptr[i] - '0');
+    }
+    if (id > SR_VT_MAX_ID || sr_vt_index[id] == 0)
+        return NULL;
+    e = &sr_vt_templates[sr_vt_index[id] - 1];
+    return (e->where & where) ? e : NULL;
+}
+
+/* The message ID as a number when it is ASCII digits, else -1; -2 for
+ * more digits than an int64_t holds. */
+static int64_t id_number(const sr_value *v)
+{
+    size_t i;
+    int64_t id = 0;
+    if (v->len == 0)
+        return -1;
+    for (i = 0; i < v->len; i++)
+        if ((unsigned char)(v->ptr[i] - '0') > 9)
+            return -1;
+    if (v->len > 18)
+        return -2;
+    for (i = 0; i < v->len; i++)
+        id = id * 10 + (v->ptr[i] - '0');
+    return id;
+}
+
+/* A problem found: its code and field. */
+typedef struct {
+    int code;
+    size_t field;
+} finding;
+
+static int found(finding *f, int code, size_t field)
+{
+    f->code = code;
+    f->field = field;
+    return SR_CHECK_FAIL;
+}
+
+/* A typed value's answer: SR_CHECK_PASS, or FAIL with f set, or SLOW. */
+static int typed(finding *f, int type, const sr_value *v, size_t position)
+{
+    int r = sr_check_value(type, v->ptr, v->len);
+    return r == SR_CHECK_FAIL ? found(f, SR_V_INVALID_VALUE, position) : r;
+}
+
+/* The first problem of a row that sr_check_row rejected, in the order of
+ * the Python check: the values a short row misses, the empty mandatory
+ * values, the typed values, the one-of rule, the values past the fixed
+ * part, then the repeating group (too few items, an incomplete last item,
+ * each item's mandatory and typed values).  SR_CHECK_FAIL with f set, or
+ * another answer when the row does not fail after all. */
+static int explain(const sr_vtemplate *e, const sr_value *v, size_t n, finding *f)
+{
+    const sr_spec *t = &e->spec;
+    size_t i, j, start, count, part, base;
+    int r;
+    if (n < t->min_len) {
+        for (i = 0; i < e->nneed; i++)
+            if (e->need[i] >= n)
+                return found(f, SR_V_MISSING_VALUE, e->need[i]);
+        return SR_CHECK_SLOW;
+    }
+    for (i = 0; i < t->nreq; i++)
+        if (v[t->req[i]].len == 0)
+            return found(f, SR_V_MISSING_VALUE, t->req[i]);
+    for (i = 0; i < t->nchk; i++)
+        if (t->chk_pos[i] < n &&
+            (r = typed(f, t->chk_type[i], &v[t->chk_pos[i]], t->chk_pos[i])) != SR_CHECK_PASS)
+            return r;
+    if (t->n_one_of) {
+        for (i = 0; i < t->n_one_of; i++)
+            if (t->one_of[i] < n && v[t->one_of[i]].len != 0)
+                break;
+        if (i == t->n_one_of)
+            return found(f, SR_V_MISSING_VALUE, t->one_of[0]);
+    }
+    if (!t->block)
+        return n > t->fixed_len ? found(f, SR_V_TOO_MANY_VALUES, t->fixed_len) : SR_CHECK_PASS;
+    start = t->fixed_len < n ? t->fixed_len : n;
+    count = n - start;
+    part = count % t->width;
+    if (count < t->min_items)
+        return found(f, SR_V_MISSING_VALUE, start);
+    if (part && part < t->min_last)
+        return found(f, SR_V_INCOMPLETE_GROUP, n);
+    for (base = start; base < n; base += t->width) {
+        for (j = 0; j < t->nbreq; j++)
+            if (base + t->breq[j] < n && v[base + t->breq[j]].len == 0)
+                return found(f, SR_V_MISSING_VALUE, base + t->breq[j]);
+        for (j = 0; j < t->nbchk; j++)
+            if (base + t->bchk_off[j] < n &&
+                (r = typed(f, t->bchk_type[j], &v[base + t->bchk_off[j]],
+                           base + t->bchk_off[j])) != SR_CHECK_PASS)
+                return r;
+    }
+    return SR_CHECK_PASS;
+}
+
+/* Check one row v[0..n): SR_V_OK, SR_V_SLOW, or a problem (code, field and
+ * template ID in p). */
+static int check_row(const sr_value *v, size_t n, unsigned where, sr_problem *p)
+{
+    const sr_vtemplate *e = find(&v[0], where);
+    finding f;
+    int r;
+    size_t i;
+    if (e == NULL) {
+        for (i = 0; i < v[0].len; i++) /* Python's isdigit() knows non-ASCII digits */
+            if (v[0].ptr[i] >= 0x80)
+                return p->code = SR_V_SLOW;
+        p->field = 0;
+        p->template_id = id_number(&v[0]);
+        return p->code = p->template_id == -2 ? SR_V_SLOW : SR_V_UNKNOWN_TEMPLATE;
+    }
+    r = sr_check_row(&e->spec, v, n);
+    if (r == SR_CHECK_PASS)
+        return SR_V_OK;
+    if (r != SR_CHECK_FAIL || explain(e, v, n, &f) != SR_CHECK_FAIL)
+        return p->code = SR_V_SLOW;
+    p->field = (int64_t)f.field;
+    p->template_id = e->id;
+    return p->code = f.code;
+}
+
+static int tokenizer_code(int err)
+{
+    switch (err) {
+    case SR_E_UNTERMINATED:
+        return SR_V_UNTERMINATED;
+    case SR_E_TEXT_AFTER_QUOTE:
+        return SR_V_TEXT_AFTER_QUOTE;
+    case SR_E_UTF8:
+        return SR_V_UTF8;
+    default:
+        return SR_V_SLOW;
+    }
+}
+
+int sr_validate(const unsigned char *payload, size_t len, const unsigned char *topic,
+                size_t topic_len, int qos, uint64_t limit, int strict, sr_problem *p)
+{
+    sr_tokenizer tk;
+    sr_field fields[FIELDS_PER_CALL];
+    sr_value local[VALUES_ON_STACK];
+    sr_value *vals = local, *grown;
+    size_t cap = VALUES_ON_STACK, nvals = 0, nf, i, used = 0;
+    unsigned char *scratch = NULL;
+    unsigned where = SR_VT_UP | SR_VT_DOWN;
+    uint64_t row = 0, row_start = 0;
+    int rc, first = SR_V_OK; /* the first row that does not pass */
+    sr_problem row_problem;
+
+    p->code = SR_V_SLOW;
+    p->offset = 0;
+    p->row = 0;
+    p->field = -1;
+    p->template_id = -1;
+    if (qos < 0 || qos > 2)
+        return SR_V_SLOW;
+    if (topic != NULL) {
+        if (!upstream_topic(topic, topic_len))
+            return SR_V_SLOW;
+        where = SR_VT_UP;
+    }
+    rc = check_size(payload, len, topic, topic_len, qos, limit, p);
+    if (rc != SR_V_OK)
+        return p->code = rc;
+
+    sr_init(&tk, strict, 0);
+    for (;;) {
+        rc = sr_tokenize(&tk, payload, len, 1, fields, FIELDS_PER_CALL, &nf);
+        if (rc == SR_ERROR) {
+            p->code = tokenizer_code(tk.err);
+            p->offset = tk.err_offset;
+            p->row = tk.err_row;
+            p->field = (int64_t)tk.err_field;
+            p->template_id = -1;
+            goto done;
+        }
+        for (i = 0; i < nf && first == SR_V_OK; i++) {
+            const sr_field *fl = &fields[i];
+            sr_value *v;
+            if (nvals == 0) /* a quoted value's span starts past its quote */
+                row_start = fl->start - ((fl->flags & (SR_F_QUOTED | SR_F_UNESCAPE)) ==
+                                         SR_F_QUOTED);
+            if (nvals == cap) {
+                grown = (sr_value *)malloc(2 * cap * sizeof(sr_value));
+                if (grown == NULL) {
+                    p->code = SR_V_SLOW;
+                    goto done;
+                }
+                memcpy(grown, vals, cap * sizeof(sr_value));
+                if (vals != local)
+                    free(vals);
+                vals = grown;
+                cap *= 2;
+            }
+            v = &vals[nvals++];
+            if (fl->flags & SR_F_UNESCAPE) {
+                if (scratch == NULL && (scratch = (unsigned char *)malloc(len)) == NULL) {
+                    p->code = SR_V_SLOW;
+                    goto done;
+                }
+                v->ptr = scratch + used;
+                v->len = sr_unescape(payload + fl->start, fl->len, scratch + used);
+                used += v->len;
+            } else {
+                v->ptr = payload + fl->start;
+                v->len = fl->len;
+            }
+            if (fl->flags & SR_F_ROW_END) {
+                first = check_row(vals, nvals, where, &row_problem);
+                if (first != SR_V_OK) {
+                    row_problem.offset = row_start;
+                    row_problem.row = row;
+                }
+                nvals = 0;
+                used = 0;
+                row++;
+            }
+        }
+        if (rc == SR_DONE)
+            break;
+    }
+    if (first == SR_V_OK)
+        p->code = SR_V_OK;
+    else if (first == SR_V_SLOW)
+        p->code = SR_V_SLOW;
+    else
+        *p = row_problem;
+done:
+    if (vals != local)
+        free(vals);
+    free(scratch);
+    return p->code;
+}
+
+const char *sr_validate_reason(int code)
+{
+    switch (code) {
+    case SR_V_OK:
+        return "valid";
+    case SR_V_TOO_LARGE:
+        return "packet larger than the limit";
+    case SR_V_UNTERMINATED:
+        return "unterminated quoted field";
+    case SR_V_TEXT_AFTER_QUOTE:
+        return "text after the closing quote";
+    case SR_V_UTF8:
+        return "invalid UTF-8";
+    case SR_V_UNKNOWN_TEMPLATE:
+        return "unknown template";
+    case SR_V_MISSING_VALUE:
+        return "missing value";
+    case SR_V_TOO_MANY_VALUES:
+        return "too many values";
+    case SR_V_INVALID_VALUE:
+        return "invalid value";
+    case SR_V_INCOMPLETE_GROUP:
+        return "incomplete group";
+    default:
+        return "not decided by the C tables";
+    }
+}

@@ -1,0 +1,106 @@
+"""Every scan path of the C tokenizer decodes alike.
+
+The C core picks its scan path (the state machine alone, or with the
+64-byte block scan by SWAR, SSE2 or AVX2) from the environment variable
+``SMARTREST_SIMD`` when it first tokenizes (csrc/smartrest.h), so each path
+runs in its own Python process.  Each process reads payloads from stdin and
+answers with what ``decode`` and a chunked ``Decoder`` give, rows or error
+position; the answers of all paths must be equal.  A path the CPU lacks
+falls back to another one, which the comparison then covers twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+PATHS = ["scalar", "swar", "sse2", "avx2"]
+
+WORKER = r"""
+import json, sys
+import smartrest
+from smartrest.errors import SmartRestError
+
+def outcome(call):
+    try:
+        return call()
+    except SmartRestError as err:
+        return [type(err).__name__, err.offset, err.row, err.field, str(err)]
+
+def stream(payload, cuts, options):
+    decoder = smartrest.Decoder(**options)
+    rows, last = [], 0
+    for cut in cuts + [len(payload)]:
+        rows += decoder.feed(payload[last:cut])
+        last = cut
+    return rows + decoder.close()
+
+print(smartrest.IMPLEMENTATION, flush=True)
+for line in sys.stdin:
+    job = json.loads(line)
+    payload = bytes.fromhex(job["payload"])
+    options = {"strict": job["strict"], "limit": job["limit"]}
+    cuts = sorted({c % (len(payload) + 1) for c in job["cuts"]})
+    print(json.dumps([outcome(lambda: smartrest.decode(payload, **options)),
+                      outcome(lambda: stream(payload, cuts, options))]), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def workers() -> Iterator[Dict[str, subprocess.Popen]]:
+    """One worker process per scan path (skips if the C core is not in use)."""
+    env = {k: v for k, v in os.environ.items() if k != "SMARTREST_PURE_PYTHON"}
+    procs: Dict[str, subprocess.Popen] = {}
+    try:
+        for path in PATHS:
+            proc = subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, text=True,
+                                    env={**env, "SMARTREST_SIMD": path})
+            procs[path] = proc
+            assert proc.stdout is not None
+            if proc.stdout.readline().strip() != "c":
+                pytest.skip("the C extension is not built")
+        yield procs
+    finally:
+        for proc in procs.values():
+            assert proc.stdin is not None
+            proc.stdin.close()
+            proc.wait(timeout=60)
+
+
+def ask(proc: subprocess.Popen, job: Dict[str, Any]) -> Any:
+    """The worker's answer to one job."""
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps(job) + "\n")
+    proc.stdin.flush()
+    return json.loads(proc.stdout.readline())
+
+
+# Structure bytes, non-ASCII and invalid UTF-8, and longer plain runs, so
+# that payloads pass the 64-byte blocks of the fast path.
+PIECES = [
+    b'"', b'"', b"\\", b"\\", b",", b",", b",", b"\n", b"\n", b"\r", b"\r\n", b'""', b'\\"',
+    b'","', b"a", b"b", b" ", b"200,c8y_Temperature,T,21.5,C", b"2024-05-01T08:00:00Z",
+    b"\xc2\xb0C", b"\xe2\x82\xac", b"\xf0\x9f\x98\x80", b"\xc3", b"\xa9", b"\xff",
+    b"\xed\xa0\x80", b"x" * 70,
+]
+payloads = st.lists(st.sampled_from(PIECES), max_size=120).map(b"".join) | st.binary(max_size=300)
+limits = st.sampled_from([16184, None, 40, 64, 100, 200])
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=payloads, strict=st.booleans(), limit=limits,
+       cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=6))
+def test_paths_agree(workers: Dict[str, subprocess.Popen], payload: bytes, strict: bool,
+                     limit: Optional[int], cuts: List[int]) -> None:
+    job = {"payload": payload.hex(), "strict": strict, "limit": limit, "cuts": cuts}
+    answers = {path: ask(proc, job) for path, proc in workers.items()}
+    assert all(answer == answers["scalar"] for answer in answers.values()), answers
