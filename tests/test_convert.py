@@ -14,7 +14,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 
 import smartrest  # noqa: E402
 from smartrest import bench  # noqa: E402
-from smartrest import cli as cli_module  # noqa: E402
+from smartrest.cli import convert as cli_convert  # noqa: E402
 from smartrest.arrow import decode_tables  # noqa: E402
 from smartrest.cli import main  # noqa: E402
 
@@ -85,7 +85,7 @@ def test_jsonl_from_pack(capsys, tmp_path, monkeypatch):
 
 
 def test_parquet_in_chunks(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli_module, "CONVERT_CHUNK", 100)
+    monkeypatch.setattr(cli_convert, "CONVERT_CHUNK", 100)
     payloads, topics = _publishes()
     source = tmp_path / "in.parquet"
     pq.write_table(pa.table({"payload": pa.array(payloads, pa.binary()), "topic": topics}),
@@ -174,8 +174,8 @@ def test_bad_inputs(capsys, tmp_path):
 
 
 def test_plain_progress_lines(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli_module, "PROGRESS_EVERY", 0.0)
-    monkeypatch.setattr(cli_module, "CONVERT_CHUNK", 50)
+    monkeypatch.setattr(cli_convert, "PROGRESS_EVERY", 0.0)
+    monkeypatch.setattr(cli_convert, "CONVERT_CHUNK", 50)
     payloads, topics = _publishes()
     source = _write_jsonl(tmp_path / "in.jsonl", payloads, topics)
     status, _, err = _run(capsys, "convert", str(source), "--to", str(tmp_path / "out"))
@@ -194,9 +194,9 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_bar_on_a_terminal(tmp_path, monkeypatch):
-    monkeypatch.setattr(cli_module, "CONVERT_CHUNK", 50)
+    monkeypatch.setattr(cli_convert, "CONVERT_CHUNK", 50)
     clock = iter(range(0, 10_000))
-    monkeypatch.setattr(cli_module, "_now", lambda: float(next(clock)))
+    monkeypatch.setattr(cli_convert, "_now", lambda: float(next(clock)))
     payloads, topics = _publishes()
     source = _write_jsonl(tmp_path / "in.jsonl", payloads, topics)
     terminal = _Terminal()

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import smartrest
+from smartrest import errors
 from smartrest import templates as T
 from smartrest.errors import (
     IncompleteGroup,
@@ -604,3 +605,11 @@ def test_lenient_mode_refuses_the_rest(impl, monkeypatch, payload, cls, field):
     assert info.value.field == field
     assert info.value.row == payload.count(b"\n")
     assert info.value.offset == payload.rfind(b"\n") + 1
+
+
+def test_a_digit_that_is_not_a_number_is_an_unknown_template() -> None:
+    # str.isdigit accepts '²', which int() refuses: the template ID is
+    # unknown, not a crash (found by Hypothesis through the CLI writer).
+    with pytest.raises(errors.UnknownTemplate) as info:
+        smartrest.decode_messages("²,1\n")
+    assert info.value.template_id is None and info.value.offset == 0

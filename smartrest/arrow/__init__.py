@@ -22,6 +22,7 @@ from .. import decode
 from .._implementation import IMPLEMENTATION
 from ..custom import TemplateCollection
 from ..errors import SmartRestError
+from ..templates import numeric_id
 from . import schema as _schema
 from .reference import Route, Rows, payload_rows, template_of
 
@@ -169,7 +170,7 @@ def _from_rows(rows: Rows) -> Dict[str, List[Tuple[int, pa.RecordBatch]]]:
 def _assemble(pieces: Dict[str, List[Tuple[int, pa.RecordBatch]]],
               templates: Dict[str, Any]) -> Dict[str, pa.Table]:
     tables = {}
-    for key in sorted(pieces, key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k)):
+    for key in sorted(pieces, key=lambda k: (numeric_id(k) is None, numeric_id(k) or 0, k)):
         t = templates[key]
         batches = [b for _, b in sorted(pieces[key], key=lambda p: p[0])]
         table = pa.Table.from_batches(batches, schema=batches[0].schema)

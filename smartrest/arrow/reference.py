@@ -18,8 +18,14 @@ from .. import topics as _topics
 from .._payload import skip_empty_lines
 from ..custom import DATE as _CUSTOM_DATE
 from ..custom import TemplateCollection
-from ..errors import InvalidUtf8, InvalidValue, PayloadTooLarge, SmartRestError, TemplateError
-from ..templates import Message, decode_messages, lookup, parse
+from ..errors import (
+    InvalidUtf8,
+    InvalidValue,
+    PayloadTooLarge,
+    SmartRestError,
+    TemplateError,
+)
+from ..templates import Message, decode_messages, lookup, numeric_id, parse
 from .schema import AnyTemplate, convert, template_key, typed
 
 #: One row's column values (message, row, device, values...).
@@ -84,7 +90,7 @@ def located(exc: TemplateError, offset: int, row: int) -> TemplateError:
 def _conversion_error(t: AnyTemplate, key: str, name: str, position: Optional[int],
                       exc: ValueError) -> InvalidValue:
     return InvalidValue(f"template {key}: {name!r} does not convert: {exc}", None, None,
-                        position, template_id=int(key) if key.isdigit() else None,
+                        position, template_id=numeric_id(key),
                         field_name=name)
 
 

@@ -51,7 +51,7 @@ from typing import Any, Dict, List, Mapping, NoReturn, Optional, Set, Tuple, Typ
 
 from .._values import trim_trailing_empty
 from ..errors import InvalidValue, MissingValue, TemplateError, TooManyValues
-from ..templates import BOOLEAN
+from ..templates import BOOLEAN, numeric_id
 from .layouts import (
     APIS,
     MANDATORY_TYPES,
@@ -71,7 +71,7 @@ def fail(cls: Type[TemplateError], msg_id: Optional[str], reason: str, *,
     """Raise ``cls`` for template ``msg_id`` (``None``: not known yet), at
     ``row`` and ``field``, about the value called ``name``."""
     label = f"template {msg_id}" if msg_id else "template"
-    template_id = int(msg_id) if msg_id and msg_id.isdigit() else None
+    template_id = numeric_id(msg_id) if msg_id else None
     raise cls(f"{label}: {reason}", None, row, field, template_id=template_id, field_name=name)
 
 

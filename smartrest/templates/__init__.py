@@ -54,6 +54,7 @@ from .registry import _REGISTRIES as _REGISTRIES
 from .registry import _STATIC as _STATIC
 from .registry import TEMPLATES, Block, Param, Template, lookup
 from .registry import _where as _where
+from .registry import numeric_id as numeric_id
 from .types import _BOOLEAN_RE as _BOOLEAN_RE
 from .types import _DATE_RE as _DATE_RE
 from .types import _INTEGER_RE as _INTEGER_RE

@@ -308,8 +308,19 @@ def lookup(template_id: Union[int, str], *, topic: Optional[str] = None) -> Temp
     return t
 
 
+def numeric_id(key: str) -> Optional[int]:
+    """A message ID as an ``int``, or None when it is not a number
+    (``str.isdigit`` accepts characters such as ``'²'`` that ``int`` refuses)."""
+    if not key.isdigit():
+        return None
+    try:
+        return int(key)
+    except ValueError:
+        return None
+
+
 def _unknown(key: str, where: _Where) -> UnknownTemplate:
-    tid = int(key) if key.isdigit() else None
+    tid = numeric_id(key)
     other = _STATIC.get(key)
     if where.topic is None:
         reason = f"template {key!r} is not a static template"
