@@ -107,7 +107,9 @@ for stub in stubs:
     module = stub[:-len(".pyi")]
     assert any(n.startswith(module + ".") and n.endswith(".so") for n in names), \
         f"the wheel has no compiled {module}"
-for wanted in ("smartrest/py.typed", "smartrest/data/templates.json", "smartrest/cli.py", *stubs):
+for wanted in ("smartrest/py.typed", "smartrest/data/templates.json", "smartrest/cli/__init__.py",
+               "smartrest/templates/__init__.py", "smartrest/custom/__init__.py",
+               "smartrest/bench/__init__.py", "smartrest/arrow/__init__.py", *stubs):
     assert wanted in names, f"the wheel lacks {wanted}"
 sources = [n for n in names if n.endswith((".pyx", ".pxd", ".pxi", ".c", ".h"))]
 assert not sources, f"sources in the wheel: {sources}"
