@@ -19,9 +19,10 @@ versions=("$@")
 [ ${#versions[@]} -gt 0 ] || versions=(3.9 3.10 3.12 3.13)
 venvs=${SMARTREST_VENVS:-/tmp/smartrest-venvs}
 root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
-tests=(tests/test_codec.py tests/test_safety.py tests/test_properties.py tests/test_templates.py
-       tests/test_custom.py tests/test_messages_fast.py tests/test_api.py tests/test_topics.py
-       tests/test_validate.py)
+# The codec, safety and template tests: what differs between CPython versions
+# is the C-API the binding uses and the interpreter's own behaviour (docstrings,
+# garbage collection points); the whole suite runs on the main interpreter.
+tests=(tests/test_codec.py tests/test_safety.py tests/test_templates.py tests/test_api.py)
 summary=()
 status=0
 
