@@ -13,7 +13,7 @@ root="$(dirname "$here")"
 total="${1:-60}"
 cd "$root"
 
-harnesses=(libfuzzer check paths decode differential roundtrip stream pack sequences)
+harnesses=(libfuzzer check paths validate decode differential roundtrip stream pack sequences)
 per=$(( total / ${#harnesses[@]} ))
 (( per < 5 )) && per=5
 
@@ -36,6 +36,8 @@ for name in "${harnesses[@]}"; do
     "$here/build/sr_fuzz" -max_len=8192 "${args[@]}" >"$log" 2>&1
   elif [[ $name == paths ]]; then
     "$here/build/sr_fuzz_paths" -max_len=4096 "${args[@]}" >"$log" 2>&1
+  elif [[ $name == validate ]]; then
+    "$here/build/sr_fuzz_validate" -max_len=4096 "${args[@]}" >"$log" 2>&1
   elif [[ $name == check ]]; then
     "$here/build/sr_fuzz_check" -max_len=1024 "${args[@]}" >"$log" 2>&1
   else

@@ -577,7 +577,7 @@ def test_status_replies():
     assert [m.template_id for m in smartrest.decode_messages(
         b"20,myXid,12345\n41,other\n", topic=C.STATUS_TOPIC)] == [20, 41]
     with pytest.raises(UnknownTemplate):
-        C.parse_status(["21", "myXid"])  # no such code (templates.md section 7)
+        C.parse_status(["21", "myXid"])  # no such code (smartrest/data/templates.json lists the codes)
     with pytest.raises(MissingValue):
         C.parse_status(["20", "myXid"])
     with pytest.raises(TooManyValues):

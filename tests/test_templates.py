@@ -111,7 +111,7 @@ def test_example_603_holds_a_literal_ellipsis():
 
 
 def test_example_529_of_the_static_page_is_known_inconsistent():
-    # templates.md section 7: the static-template page's own 529 example has
+    # smartrest/data/templates.json notes: the static-template page's own 529 example has
     # 4 values per item, its table 5 (the registry's example, from the
     # software fragment page, has 5).  Read as 5 per item it stops short.
     with pytest.raises(IncompleteGroup) as info:
@@ -123,7 +123,7 @@ def test_example_529_of_the_static_page_is_known_inconsistent():
 
 
 def test_relay_examples_without_serial_are_known_inconsistent():
-    # templates.md section 7: the relay page leaves out the serial.  518 is
+    # smartrest/data/templates.json notes: the relay page leaves out the serial.  518 is
     # then short of its state; 519 cannot be told apart from a valid row and
     # reads its first state as the serial.
     with pytest.raises(MissingValue, match="missing value 'relay_state'"):
