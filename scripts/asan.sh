@@ -6,8 +6,7 @@
 #   default: tests/test_codec.py tests/test_hostile.py tests/test_properties.py
 #            tests/test_columnar.py tests/test_threads.py tests/test_stress.py
 #            tests/test_safety.py tests/test_arrow.py tests/test_validate.py
-#            tests/test_messages_fast.py tests/test_cli.py (the C of the typed
-#            tables, the validator, the template checks and the JSON-lines writer)
+#            (the C of the typed tables and of the validator too)
 #
 # The working tree is left alone: the tracked files and the untracked ones
 # git does not ignore (as they are in the working tree, edits included; no
@@ -51,7 +50,7 @@ rss_tests=()
 if (( ${#args[@]} == 0 )); then
   args=(tests/test_codec.py tests/test_hostile.py tests/test_properties.py
         tests/test_columnar.py tests/test_threads.py tests/test_stress.py tests/test_safety.py
-        tests/test_arrow.py tests/test_validate.py tests/test_messages_fast.py tests/test_cli.py)
+        tests/test_arrow.py tests/test_validate.py)
   rss_tests=(tests/test_hostile.py::test_long_stream_of_short_rows_stays_flat
              tests/test_hostile.py::test_endless_row_is_rejected_at_the_limit)
   for t in "${rss_tests[@]}"; do args+=(--deselect "$t"); done
