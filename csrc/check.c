@@ -7,6 +7,7 @@
  * tables to an array of values; it accepts exactly the rows the Python check
  * of the template layer accepts, and answers SR_CHECK_SLOW where only that
  * check can decide. */
+#include "simd.h"
 #include "smartrest.h"
 
 #define DIGIT(c) ((unsigned char)((c) - '0') < 10)
@@ -166,8 +167,115 @@ int sr_check_value(int type, const unsigned char *s, size_t n)
     return SR_CHECK_FAIL;
 }
 
+/* 0x80 in each byte of the word w that is no ASCII digit. */
+static inline uint64_t nondigits(uint64_t w)
+{
+    uint64_t x = w & 0x7F7F7F7F7F7F7F7FULL;
+    uint64_t ge_colon = x + 0x4646464646464646ULL;       /* bit 7: x >= '9' + 1 */
+    uint64_t ge_zero = (x | SR_HIGHS) - 0x3030303030303030ULL; /* bit 7: x >= '0' */
+    return (w | ge_colon | ~ge_zero) & SR_HIGHS;
+}
+
+/* Bit i set for each of the 16 bytes at s that is no digit, and for the
+ * bytes at and past n (n <= 16). */
+static inline uint32_t nondigit_mask16(const unsigned char *s, size_t n, uint64_t *lo,
+                                       uint64_t *hi)
+{
+    *lo = sr_load64le(s);
+    *hi = sr_load64le(s + 8);
+    return ((uint32_t)sr_gather8(nondigits(*lo)) | (uint32_t)sr_gather8(nondigits(*hi)) << 8 |
+            (0xFFFFFFFFu << n)) & 0xFFFFu;
+}
+
+/* sr_is_number for 1 <= n <= 16 with 16 readable bytes at s: 1 or 0 for
+ * an optional sign, digits and at most one point with a digit somewhere;
+ * -1 for anything else (an exponent), which sr_is_number decides. */
+static int number16(const unsigned char *s, size_t n)
+{
+    uint64_t lo, hi;
+    uint32_t nd = nondigit_mask16(s, n, &lo, &hi), keep = (1u << n) - 1;
+    uint32_t dot = ((uint32_t)sr_gather8(sr_eq_bytes(lo, '.')) |
+                    (uint32_t)sr_gather8(sr_eq_bytes(hi, '.')) << 8) & keep;
+    uint32_t other = nd & keep & ~dot & ~(uint32_t)(s[0] == '+' || s[0] == '-');
+    if (other || (dot & (dot - 1)))
+        return -1;
+    return (~nd & keep) != 0;
+}
+
+static inline unsigned two(const unsigned char *s)
+{
+    return (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0');
+}
+
+/* sr_is_date for dates YYYY-MM-DDTHH:MM:SS[.f...] and a zone, with 32
+ * readable bytes at s: 1 or 0, or -1 for another layout, which sr_is_date
+ * decides. */
+static int date32(const unsigned char *s, size_t n)
+{
+    /* The digits of YYYY-MM-DDTHH:MM:SS and, in little-endian words, the
+     * separators between them. */
+    const uint32_t digits = 0x6DB6Fu;
+    uint64_t w0 = sr_load64le(s), w1 = sr_load64le(s + 8), w2 = sr_load64le(s + 16);
+    uint64_t w3 = sr_load64le(s + 24);
+    uint32_t nd = (uint32_t)sr_gather8(nondigits(w0)) | (uint32_t)sr_gather8(nondigits(w1)) << 8 |
+                  (uint32_t)sr_gather8(nondigits(w2)) << 16 |
+                  (uint32_t)sr_gather8(nondigits(w3)) << 24;
+    unsigned month, day, i, f;
+    if (n < 20 || n > 32)
+        return -1;
+    if (n < 32)
+        nd |= 0xFFFFFFFFu << n;
+    if ((nd & digits) || ((w0 ^ 0x2D00002D00000000ULL) & 0xFF0000FF00000000ULL) ||
+        ((w1 ^ 0x00003A0000540000ULL) & 0x0000FF0000FF0000ULL) || (w2 & 0xFF) != ':')
+        return -1;
+    month = two(s + 5);
+    day = two(s + 8);
+    if (month - 1 > 11 || day - 1 > 30 || two(s + 11) > 23 || two(s + 14) > 59 ||
+        two(s + 17) > 60)
+        return 0;
+    i = 19;
+    if (s[i] == '.' || s[i] == ',') {
+        f = sr_ctz64((uint64_t)(nd >> 20) | 1ULL << 12);
+        if (f < 1 || f > 9)
+            return 0;
+        i = 20 + f;
+    }
+    if (i >= n)
+        return 0;
+    if (s[i] == 'Z' || s[i] == 'z')
+        return i + 1 == n;
+    if ((s[i] != '+' && s[i] != '-') || n - i < 3 || (nd >> (i + 1) & 3) || two(s + i + 1) > 23)
+        return 0;
+    i += 3;
+    if (i == n)
+        return 1;
+    if (s[i] == ':')
+        i++;
+    return n - i == 2 && !(nd >> i & 3) && two(s + i) <= 59;
+}
+
+int sr_check_value_padded(int type, const unsigned char *s, size_t n)
+{
+    int r = -1;
+    if (n == 0 || s == NULL)
+        return sr_check_value(type, s, n);
+    if (type == SR_TYPE_NUMBER && n <= 16)
+        r = number16(s, n);
+    else if (type == SR_TYPE_DATE)
+        r = date32(s, n);
+    if (r > 0)
+        return SR_CHECK_PASS;
+    return sr_check_value(type, s, n); /* the answer for a failure, and any other */
+}
+
+/* A value's check, padded (sr_check_value_padded) or not. */
+static inline int value_check(int padded, int type, const unsigned char *s, size_t n)
+{
+    return padded ? sr_check_value_padded(type, s, n) : sr_check_value(type, s, n);
+}
+
 /* The checks of one repeating group instance: the values base .. n - 1. */
-static int check_group(const sr_spec *t, const sr_value *v, size_t n, size_t base)
+static int check_group(const sr_spec *t, const sr_value *v, size_t n, size_t base, int padded)
 {
     size_t j;
     int r;
@@ -177,7 +285,7 @@ static int check_group(const sr_spec *t, const sr_value *v, size_t n, size_t bas
     for (j = 0; j < t->nbchk; j++) {
         if (t->bchk_off[j] < n - base) {
             const sr_value *x = &v[base + t->bchk_off[j]];
-            r = sr_check_value(t->bchk_type[j], x->ptr, x->len);
+            r = value_check(padded, t->bchk_type[j], x->ptr, x->len);
             if (r != SR_CHECK_PASS)
                 return r;
         }
@@ -201,7 +309,7 @@ size_t sr_spec_reach(const sr_spec *t)
     return reach;
 }
 
-int sr_check_row(const sr_spec *t, const sr_value *v, size_t n)
+static inline int check_row(const sr_spec *t, const sr_value *v, size_t n, int padded)
 {
     size_t i, p, start, count, part, base;
     int r, found;
@@ -221,7 +329,7 @@ int sr_check_row(const sr_spec *t, const sr_value *v, size_t n)
     for (i = 0; i < t->nchk; i++) {
         p = t->chk_pos[i];
         if (p < n) {
-            r = sr_check_value(t->chk_type[i], v[p].ptr, v[p].len);
+            r = value_check(padded, t->chk_type[i], v[p].ptr, v[p].len);
             if (r != SR_CHECK_PASS)
                 return r;
         }
@@ -240,7 +348,7 @@ int sr_check_row(const sr_spec *t, const sr_value *v, size_t n)
         if (count < t->min_items || (part && part < t->min_last))
             return SR_CHECK_FAIL;
         for (base = start; base < n; base += t->width) {
-            r = check_group(t, v, n, base);
+            r = check_group(t, v, n, base, padded);
             if (r != SR_CHECK_PASS)
                 return r;
             if (t->width > n - base) /* the last group */
@@ -248,4 +356,14 @@ int sr_check_row(const sr_spec *t, const sr_value *v, size_t n)
         }
     }
     return SR_CHECK_PASS;
+}
+
+int sr_check_row(const sr_spec *t, const sr_value *v, size_t n)
+{
+    return check_row(t, v, n, 0);
+}
+
+int sr_check_row_padded(const sr_spec *t, const sr_value *v, size_t n)
+{
+    return check_row(t, v, n, 1);
 }

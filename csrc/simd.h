@@ -60,7 +60,7 @@ static inline void sr_classify_swar(const unsigned char *buf, sr_masks *m)
     uint64_t sep = 0, lf = 0, quote = 0, bsl = 0, high = 0, cr = 0;
     int i;
     for (i = 0; i < 8; i++) {
-        uint64_t v = sr_load64(buf + 8 * i), l = sr_eq_bytes(v, '\n');
+        uint64_t v = sr_load64le(buf + 8 * i), l = sr_eq_bytes(v, '\n');
         unsigned sh = 8 * (unsigned)i;
         sep |= sr_gather8(sr_eq_bytes(v, ',') | l) << sh;
         lf |= sr_gather8(l) << sh;

@@ -199,6 +199,13 @@ typedef struct {
  * SR_CHECK_FAIL.  Reads no byte outside s[0..n). */
 int sr_check_value(int type, const unsigned char *s, size_t n);
 
+/* sr_check_value_padded: the answer of sr_check_value for a value whose
+ * buffer holds at least SR_CHECK_PAD readable bytes from s on (the value and
+ * what follows it), which it may read to check a NUMBER or DATE a word at a
+ * time.  The answer never depends on the bytes past s[n). */
+#define SR_CHECK_PAD 32
+int sr_check_value_padded(int type, const unsigned char *s, size_t n);
+
 /* The most positions of one kind an sr_spec holds. */
 #define SR_MAX_POSITIONS 16
 
@@ -240,6 +247,10 @@ typedef struct {
  * offset (breq, bchk_off) below it.  Any other values are safe: only
  * v[0..n) is read, and of each value only ptr[0..len). */
 int sr_check_row(const sr_spec *t, const sr_value *v, size_t n);
+
+/* sr_check_row for values whose buffers all hold SR_CHECK_PAD readable bytes
+ * from each value's ptr on (sr_check_value_padded): the same answer. */
+int sr_check_row_padded(const sr_spec *t, const sr_value *v, size_t n);
 
 /* How far sr_check_row reads: it reads v[i] only for i < sr_spec_reach(t)
  * (0 for a slow spec, SIZE_MAX with a repeating group), so a caller may

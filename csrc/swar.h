@@ -26,6 +26,16 @@ static inline uint64_t sr_load64(const unsigned char *p)
     return v;
 }
 
+/* The eight bytes at p as a little-endian word: byte i in bits 8i..8i+7. */
+static inline uint64_t sr_load64le(const unsigned char *p)
+{
+    uint64_t v = sr_load64(p);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
 /* Nonzero when some byte of v equals c; the lowest flagged byte is exact. */
 static inline uint64_t sr_has_byte(uint64_t v, unsigned char c)
 {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "simd.h"
 #include "smartrest.h"
 #include "templates_table.h"
 
@@ -24,7 +25,7 @@
 #define MAX_TOPIC 65535u
 #define MIN_HEADER 2u
 
-enum { FIELDS_PER_CALL = 256, VALUES_ON_STACK = 64 };
+enum { FIELDS_PER_CALL = 256, VALUES_ON_STACK = 64, VFAST_VALUES = 256 };
 
 static uint64_t varint_len(uint64_t n)
 {
@@ -266,8 +267,9 @@ static int explain(const sr_vtemplate *e, const sr_value *v, size_t n, finding *
 }
 
 /* Check one row v[0..n): SR_V_OK, SR_V_SLOW, or a problem (code, field and
- * template ID in p). */
-static int check_row(const sr_value *v, size_t n, unsigned where, sr_problem *p)
+ * template ID in p).  With `padded`, each value's buffer holds SR_CHECK_PAD
+ * bytes from its ptr on (sr_check_row_padded). */
+static int check_row(const sr_value *v, size_t n, unsigned where, int padded, sr_problem *p)
 {
     const sr_vtemplate *e = find(&v[0], where);
     finding f;
@@ -281,7 +283,7 @@ static int check_row(const sr_value *v, size_t n, unsigned where, sr_problem *p)
         p->template_id = id_number(&v[0]);
         return p->code = p->template_id == -2 ? SR_V_SLOW : SR_V_UNKNOWN_TEMPLATE;
     }
-    r = sr_check_row(&e->spec, v, n);
+    r = padded ? sr_check_row_padded(&e->spec, v, n) : sr_check_row(&e->spec, v, n);
     if (r == SR_CHECK_PASS)
         return SR_V_OK;
     if (r != SR_CHECK_FAIL || explain(e, v, n, &f) != SR_CHECK_FAIL)
@@ -305,8 +307,116 @@ static int tokenizer_code(int err)
     }
 }
 
-int sr_validate(const unsigned char *payload, size_t len, const unsigned char *topic,
-                size_t topic_len, int qos, uint64_t limit, int strict, sr_problem *p)
+/* One field at d[p] read byte by byte, for a field longer than a block
+ * (docs/dialect.md, section 2): 1 with its value in *v and its comma or LF
+ * at *sep; 0 when no comma or LF ends it (the caller stops: the field is
+ * the tail's); -1 when the slow way must decide (invalid UTF-8, bytes after
+ * the closing quote in strict mode).  A value with escapes or bytes after
+ * its closing quote is the raw field, as in validate_fast.h. */
+static int long_field(const unsigned char *d, size_t len, size_t p, int strict, sr_value *v,
+                      size_t *sep)
+{
+    size_t i = p, qend = 0, end;
+    int raw = 0;
+    if (d[p] == '"') {
+        for (i = p + 1;; i++) {
+            const unsigned char *q = (const unsigned char *)memchr(d + i, '"', len - i);
+            if (q == NULL)
+                return 0;
+            i = (size_t)(q - d);
+            if (d[i - 1] == '\\') /* \" is an escape, never a close */
+                raw = 1;
+            else if (i + 1 < len && d[i + 1] == '"') { /* "" */
+                raw = 1;
+                i++;
+            } else
+                break;
+        }
+        qend = i++;
+    }
+    while (i < len && d[i] != ',' && d[i] != '\n')
+        i++;
+    if (i == len)
+        return 0;
+    end = i - (size_t)(d[i] == '\n' && i > p && d[i - 1] == '\r');
+    if (d[p] == '"' && end > qend + 1) {
+        if (strict)
+            return -1;
+        raw = 1;
+    }
+    if (sr_utf8_check(d + p, end - p) < end - p)
+        return -1;
+    if (d[p] != '"' || raw) {
+        v->ptr = d + p;
+        v->len = end - p;
+    } else {
+        v->ptr = d + p + 1;
+        v->len = qend - p - 1;
+    }
+    *sep = i;
+    return 1;
+}
+
+#define SR_VFAST_NAME vfast_swar
+#define SR_VFAST_ATTR
+#define SR_CLASSIFY sr_classify_swar
+#define SR_PREFIX_XOR sr_prefix_xor_shift
+#include "validate_fast.h"
+#undef SR_VFAST_NAME
+#undef SR_VFAST_ATTR
+#undef SR_CLASSIFY
+#undef SR_PREFIX_XOR
+
+#ifdef SR_USE_SSE2
+#define SR_VFAST_NAME vfast_sse2
+#define SR_VFAST_ATTR
+#define SR_CLASSIFY sr_classify_sse2
+#define SR_PREFIX_XOR sr_prefix_xor_shift
+#include "validate_fast.h"
+#undef SR_VFAST_NAME
+#undef SR_VFAST_ATTR
+#undef SR_CLASSIFY
+#undef SR_PREFIX_XOR
+#endif
+
+#ifdef SR_HAVE_AVX2
+#define SR_VFAST_NAME vfast_avx2
+#define SR_VFAST_ATTR SR_AVX2
+#define SR_CLASSIFY sr_classify_avx2
+#define SR_PREFIX_XOR sr_prefix_xor_clmul
+#include "validate_fast.h"
+#undef SR_VFAST_NAME
+#undef SR_VFAST_ATTR
+#undef SR_CLASSIFY
+#undef SR_PREFIX_XOR
+#endif
+
+/* The block path of the tokenizer's scan path (sr_scan_path): 1 with *done
+ * set when the rows before *done are all valid, 0 when the slow way must
+ * decide (always, on the scalar path). */
+static int run_vfast(const unsigned char *d, size_t len, unsigned where, int strict,
+                     size_t *done)
+{
+    switch (sr_scan_path()) {
+#ifdef SR_HAVE_AVX2
+    case SR_SCAN_AVX2:
+        return vfast_avx2(d, len, where, strict, done);
+#endif
+#ifdef SR_USE_SSE2
+    case SR_SCAN_SSE2:
+        return vfast_sse2(d, len, where, strict, done);
+#endif
+    case SR_SCAN_SWAR:
+        return vfast_swar(d, len, where, strict, done);
+    default:
+        return 0;
+    }
+}
+
+/* The slow way: the tokenizer's fields, each row checked at its end, the
+ * first problem in p (offsets and rows counted from payload). */
+static int slow_scan(const unsigned char *payload, size_t len, unsigned where, int strict,
+                     sr_problem *p)
 {
     sr_tokenizer tk;
     sr_field fields[FIELDS_PER_CALL];
@@ -314,27 +424,11 @@ int sr_validate(const unsigned char *payload, size_t len, const unsigned char *t
     sr_value *vals = local, *grown;
     size_t cap = VALUES_ON_STACK, nvals = 0, nf, i, used = 0;
     unsigned char *scratch = NULL;
-    unsigned where = SR_VT_UP | SR_VT_DOWN;
     uint64_t row = 0, row_start = 0;
     int rc, first = SR_V_OK; /* the first row that does not pass */
     sr_problem row_problem;
 
     p->code = SR_V_SLOW;
-    p->offset = 0;
-    p->row = 0;
-    p->field = -1;
-    p->template_id = -1;
-    if (qos < 0 || qos > 2)
-        return SR_V_SLOW;
-    if (topic != NULL) {
-        if (!upstream_topic(topic, topic_len))
-            return SR_V_SLOW;
-        where = SR_VT_UP;
-    }
-    rc = check_size(payload, len, topic, topic_len, qos, limit, p);
-    if (rc != SR_V_OK)
-        return p->code = rc;
-
     sr_init(&tk, strict, 0);
     for (;;) {
         rc = sr_tokenize(&tk, payload, len, 1, fields, FIELDS_PER_CALL, &nf);
@@ -378,7 +472,7 @@ int sr_validate(const unsigned char *payload, size_t len, const unsigned char *t
                 v->len = fl->len;
             }
             if (fl->flags & SR_F_ROW_END) {
-                first = check_row(vals, nvals, where, &row_problem);
+                first = check_row(vals, nvals, where, 0, &row_problem);
                 if (first != SR_V_OK) {
                     row_problem.offset = row_start;
                     row_problem.row = row;
@@ -402,6 +496,43 @@ done:
         free(vals);
     free(scratch);
     return p->code;
+}
+
+static void clear_problem(sr_problem *p)
+{
+    p->code = SR_V_SLOW;
+    p->offset = 0;
+    p->row = 0;
+    p->field = -1;
+    p->template_id = -1;
+}
+
+int sr_validate(const unsigned char *payload, size_t len, const unsigned char *topic,
+                size_t topic_len, int qos, uint64_t limit, int strict, sr_problem *p)
+{
+    unsigned where = SR_VT_UP | SR_VT_DOWN;
+    size_t from;
+    int rc;
+
+    clear_problem(p);
+    if (qos < 0 || qos > 2)
+        return SR_V_SLOW;
+    if (topic != NULL) {
+        if (!upstream_topic(topic, topic_len))
+            return SR_V_SLOW;
+        where = SR_VT_UP;
+    }
+    rc = check_size(payload, len, topic, topic_len, qos, limit, p);
+    if (rc != SR_V_OK)
+        return p->code = rc;
+    /* Valid rows the quick way, the last few the slow way; any doubt, and
+     * the whole payload goes the slow way, which names the problem. */
+    if (run_vfast(payload, len, where, strict, &from)) {
+        if (from == len || slow_scan(payload + from, len - from, where, strict, p) == SR_V_OK)
+            return p->code = SR_V_OK;
+        clear_problem(p);
+    }
+    return slow_scan(payload, len, where, strict, p);
 }
 
 const char *sr_validate_reason(int code)

@@ -25,7 +25,10 @@
  *    position); FAIL only when a rule fails, SLOW only when one needs the
  *    Python check, and either is allowed when both happen;
  *  - sr_check_row reads no value at or past sr_spec_reach: the values from
- *    there on are left out of the array handed to it.
+ *    there on are left out of the array handed to it;
+ *  - sr_check_value_padded and sr_check_row_padded give the answers of
+ *    sr_check_value and sr_check_row, whatever the SR_CHECK_PAD bytes after
+ *    each value hold (digits, separators of a date, or the input itself).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -175,6 +178,33 @@ static int ref_value(int type, const unsigned char *s, size_t n)
     return has_high(s, n) ? SR_CHECK_SLOW : SR_CHECK_FAIL;
 }
 
+/* A copy of s[0..n) followed by SR_CHECK_PAD bytes of `fill` (or, with
+ * fill 0, of s itself, repeated), a malloc of exactly that size. */
+static unsigned char *padded_copy(const unsigned char *s, size_t n, int fill)
+{
+    unsigned char *b = (unsigned char *)malloc(n + SR_CHECK_PAD);
+    size_t i;
+    CHECK(b != NULL);
+    if (n)
+        memcpy(b, s, n);
+    for (i = 0; i < SR_CHECK_PAD; i++)
+        b[n + i] = fill ? (unsigned char)fill : n ? s[i % n] : 'Z';
+    return b;
+}
+
+static void check_padded(const unsigned char *s, size_t n)
+{
+    static const int fills[] = {0, '0', ':', '-', 'Z', '.'};
+    size_t f;
+    int type;
+    for (f = 0; f < sizeof fills / sizeof fills[0]; f++) {
+        unsigned char *b = padded_copy(s, n, fills[f]);
+        for (type = 0; type <= 5; type++)
+            CHECK(sr_check_value_padded(type, b, n) == sr_check_value(type, s, n));
+        free(b);
+    }
+}
+
 /* Check one value's syntaxes and answers against the references. */
 static void check_value(const unsigned char *s, size_t n)
 {
@@ -185,6 +215,7 @@ static void check_value(const unsigned char *s, size_t n)
     CHECK(sr_is_date(s, n) == ref_date(s, n));
     for (type = 0; type <= 5; type++)
         CHECK(sr_check_value(type, s, n) == ref_value(type, s, n));
+    check_padded(s, n);
 }
 
 /* ------------------------------------------------------------ rows */
@@ -344,6 +375,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK((got == SR_CHECK_PASS) == (!w.fail && !w.slow));
     CHECK(got != SR_CHECK_FAIL || w.fail);
     CHECK(got != SR_CHECK_SLOW || w.slow);
+    {
+        unsigned char **pads = (unsigned char **)malloc((n ? n : 1) * sizeof *pads);
+        sr_value *pv = (sr_value *)malloc((n ? n : 1) * sizeof *pv);
+        CHECK(pads != NULL && pv != NULL);
+        for (i = 0; i < n; i++) {
+            pads[i] = v[i].ptr ? padded_copy(v[i].ptr, v[i].len, '0') : NULL;
+            pv[i].ptr = pads[i];
+            pv[i].len = v[i].len;
+        }
+        CHECK(sr_check_row_padded(&t, pv, n) == got);
+        for (i = 0; i < n; i++)
+            free(pads[i]);
+        free(pads);
+        free(pv);
+    }
 
     free(given);
     for (i = 0; i < n; i++)

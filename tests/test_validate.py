@@ -286,3 +286,33 @@ def test_validate_is_exported():
     assert smartrest.validate is _validation.validate
     assert "validate" in smartrest.__all__
     assert isinstance(_validation, types.ModuleType)
+
+
+# Values at the edges of the word-at-a-time NUMBER and DATE checks of the C
+# validator's block path (csrc/check.c, sr_check_value_padded), each in a row
+# with enough rows after it that the bytes past the value are readable.
+EDGE_NUMBERS = ["0", "-0", "+1", "1.", ".5", "-.5", ".", "-", "+", "1.2.3", "1e5", "1E-5",
+                "1e", "12345678901234.5", "1234567890123456", "12345678901234567", "1,5",
+                "1 ", " 1", "+-1", "1-", "٣", "0x1F", "9" * 16, "-" + "9" * 15, "1.5.",
+                "1..5"]
+EDGE_DATES = ["2024-05-01T08:00:00Z", "2024-05-01T08:00:00.123+02:00", "2024-05-01T08:00:00z",
+              "2024-05-01T08:00:00,5-0330", "2024-05-01T08:00:00.123456789+02",
+              "2024-05-01T08:00:00.1234567890Z", "2024-05-01T08:00:00.Z",
+              "2024-13-01T08:00:00Z", "2024-00-01T08:00:00Z", "2024-05-32T08:00:00Z",
+              "2024-05-00T08:00:00Z", "2024-05-01T24:00:00Z", "2024-05-01T23:60:00Z",
+              "2024-05-01T23:59:60Z", "2024-05-01T23:59:61Z", "2024-05-01T08:00:00+24:00",
+              "2024-05-01T08:00:00+23:60", "2024-05-01T08:00:00+0200", "2024-05-01T08:00:00+2",
+              "2024-05-01T08:00:00+02:0", "2024-05-01T08:00:00+02:000", "2024-05-01T08:00Z",
+              "2024-05-01T08:00:00", "2024-05-01 08:00:00Z", "2024-05-01T08:00:00.5Zx",
+              "2024-05-01T08:00:00.000000000000000Z", "2024/05/01T08:00:00Z",
+              "2024-05-01T08:00:00.123+02:00:00", "２024-05-01T08:00:00Z",
+              "2024-05-01T08:00:00Y"]
+
+
+@pytest.mark.parametrize("value", EDGE_NUMBERS + EDGE_DATES)
+def test_edge_values_on_the_block_path(c_check, value):
+    fill = b"200,c8y_Temperature,T,21.5,C,2024-05-01T08:00:00.123+02:00\n" * 3
+    for row in (f"200,c8y_T,T,{value},C\n", f"200,c8y_T,T,1,C,{value}\n"):
+        encoded = smartrest.encode([row[:-1].split(",")])
+        agree(c_check, encoded + fill, "s/us")
+        agree(c_check, fill + encoded + fill, "s/us")
