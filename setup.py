@@ -16,6 +16,7 @@ from setuptools.errors import CCompilerError, CompileError, ExecError, LinkError
 
 REQUIRE = os.environ.get("SMARTREST_REQUIRE_EXTENSION", "") not in ("", "0")
 DEBUG = os.environ.get("SMARTREST_DEBUG", "") not in ("", "0")
+PROFILE = os.environ.get("SMARTREST_PROFILE") == "1"
 # SMARTREST_SANITIZE=1: AddressSanitizer and UndefinedBehaviorSanitizer
 # (gcc or clang), as scripts/asan.sh builds it.
 SANITIZE = os.environ.get("SMARTREST_SANITIZE", "") not in ("", "0")
@@ -34,6 +35,9 @@ else:
         ldflags = ["-s"]
     if DEBUG:
         cflags = ["-O0", "-g", "-UNDEBUG", "-std=c99", "-Wall", "-Wextra"]
+        ldflags = []
+    elif PROFILE:  # the release build with symbols, for perf and the like
+        cflags = ["-g" if f == "-g0" else f for f in cflags]
         ldflags = []
 if SANITIZE and sys.platform != "win32":
     sanitizers = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",

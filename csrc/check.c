@@ -167,39 +167,50 @@ int sr_check_value(int type, const unsigned char *s, size_t n)
     return SR_CHECK_FAIL;
 }
 
+/* Bit i of the masks of 16 bytes at s: the byte is no ASCII digit
+ * (*nondigit) or equals c (*eq).  SSE2 where there is SSE2, else SWAR. */
+#ifdef SR_USE_SSE2
+static inline void masks16(const unsigned char *s, unsigned char c, uint32_t *nondigit,
+                           uint32_t *eq)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    __m128i out = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8('0')),
+                               _mm_cmpgt_epi8(v, _mm_set1_epi8('9')));
+    *nondigit = (uint32_t)_mm_movemask_epi8(out); /* bytes >= 0x80 are negative: below '0' */
+    *eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)c)));
+}
+#else
 /* 0x80 in each byte of the word w that is no ASCII digit. */
 static inline uint64_t nondigits(uint64_t w)
 {
     uint64_t x = w & 0x7F7F7F7F7F7F7F7FULL;
-    uint64_t ge_colon = x + 0x4646464646464646ULL;       /* bit 7: x >= '9' + 1 */
+    uint64_t ge_colon = x + 0x4646464646464646ULL;             /* bit 7: x >= '9' + 1 */
     uint64_t ge_zero = (x | SR_HIGHS) - 0x3030303030303030ULL; /* bit 7: x >= '0' */
     return (w | ge_colon | ~ge_zero) & SR_HIGHS;
 }
 
-/* Bit i set for each of the 16 bytes at s that is no digit, and for the
- * bytes at and past n (n <= 16). */
-static inline uint32_t nondigit_mask16(const unsigned char *s, size_t n, uint64_t *lo,
-                                       uint64_t *hi)
+static inline void masks16(const unsigned char *s, unsigned char c, uint32_t *nondigit,
+                           uint32_t *eq)
 {
-    *lo = sr_load64le(s);
-    *hi = sr_load64le(s + 8);
-    return ((uint32_t)sr_gather8(nondigits(*lo)) | (uint32_t)sr_gather8(nondigits(*hi)) << 8 |
-            (0xFFFFFFFFu << n)) & 0xFFFFu;
+    uint64_t lo = sr_load64le(s), hi = sr_load64le(s + 8);
+    *nondigit = (uint32_t)sr_gather8(nondigits(lo)) | (uint32_t)sr_gather8(nondigits(hi)) << 8;
+    *eq = (uint32_t)sr_gather8(sr_eq_bytes(lo, c)) | (uint32_t)sr_gather8(sr_eq_bytes(hi, c)) << 8;
 }
+#endif
 
-/* sr_is_number for 1 <= n <= 16 with 16 readable bytes at s: 1 or 0 for
- * an optional sign, digits and at most one point with a digit somewhere;
- * -1 for anything else (an exponent), which sr_is_number decides. */
+/* sr_is_number for 1 <= n <= 16 with 16 readable bytes at s: 1 for an
+ * optional sign, digits and at most one point with a digit somewhere, else
+ * -1 (an exponent, or no number), which sr_is_number decides. */
 static int number16(const unsigned char *s, size_t n)
 {
-    uint64_t lo, hi;
-    uint32_t nd = nondigit_mask16(s, n, &lo, &hi), keep = (1u << n) - 1;
-    uint32_t dot = ((uint32_t)sr_gather8(sr_eq_bytes(lo, '.')) |
-                    (uint32_t)sr_gather8(sr_eq_bytes(hi, '.')) << 8) & keep;
-    uint32_t other = nd & keep & ~dot & ~(uint32_t)(s[0] == '+' || s[0] == '-');
-    if (other || (dot & (dot - 1)))
+    uint32_t nd, dot, keep = (1u << n) - 1;
+    masks16(s, '.', &nd, &dot);
+    nd &= keep;
+    dot &= keep;
+    if ((nd & ~dot & ~(uint32_t)(s[0] == '+' || s[0] == '-')) || (dot & (dot - 1)) ||
+        !(~nd & keep))
         return -1;
-    return (~nd & keep) != 0;
+    return 1;
 }
 
 static inline unsigned two(const unsigned char *s)
@@ -208,50 +219,45 @@ static inline unsigned two(const unsigned char *s)
 }
 
 /* sr_is_date for dates YYYY-MM-DDTHH:MM:SS[.f...] and a zone, with 32
- * readable bytes at s: 1 or 0, or -1 for another layout, which sr_is_date
- * decides. */
+ * readable bytes at s: 1 when it is one, else -1 (another layout, or no
+ * date), which sr_is_date decides. */
 static int date32(const unsigned char *s, size_t n)
 {
-    /* The digits of YYYY-MM-DDTHH:MM:SS and, in little-endian words, the
-     * separators between them. */
+    /* The digits of YYYY-MM-DDTHH:MM:SS, and its separators. */
     const uint32_t digits = 0x6DB6Fu;
-    uint64_t w0 = sr_load64le(s), w1 = sr_load64le(s + 8), w2 = sr_load64le(s + 16);
-    uint64_t w3 = sr_load64le(s + 24);
-    uint32_t nd = (uint32_t)sr_gather8(nondigits(w0)) | (uint32_t)sr_gather8(nondigits(w1)) << 8 |
-                  (uint32_t)sr_gather8(nondigits(w2)) << 16 |
-                  (uint32_t)sr_gather8(nondigits(w3)) << 24;
-    unsigned month, day, i, f;
+    uint32_t nd, nd_hi, dash, dash_hi;
+    unsigned i, f;
     if (n < 20 || n > 32)
         return -1;
+    masks16(s, '-', &nd, &dash);
+    masks16(s + 16, '-', &nd_hi, &dash_hi);
+    nd |= nd_hi << 16;
     if (n < 32)
         nd |= 0xFFFFFFFFu << n;
-    if ((nd & digits) || ((w0 ^ 0x2D00002D00000000ULL) & 0xFF0000FF00000000ULL) ||
-        ((w1 ^ 0x00003A0000540000ULL) & 0x0000FF0000FF0000ULL) || (w2 & 0xFF) != ':')
+    if ((nd & digits) || (dash & 0x90) != 0x90 || s[10] != 'T' || s[13] != ':' || s[16] != ':')
         return -1;
-    month = two(s + 5);
-    day = two(s + 8);
-    if (month - 1 > 11 || day - 1 > 30 || two(s + 11) > 23 || two(s + 14) > 59 ||
+    if (two(s + 5) - 1 > 11 || two(s + 8) - 1 > 30 || two(s + 11) > 23 || two(s + 14) > 59 ||
         two(s + 17) > 60)
-        return 0;
+        return -1;
     i = 19;
     if (s[i] == '.' || s[i] == ',') {
         f = sr_ctz64((uint64_t)(nd >> 20) | 1ULL << 12);
         if (f < 1 || f > 9)
-            return 0;
+            return -1;
         i = 20 + f;
     }
     if (i >= n)
-        return 0;
+        return -1;
     if (s[i] == 'Z' || s[i] == 'z')
-        return i + 1 == n;
+        return i + 1 == n ? 1 : -1;
     if ((s[i] != '+' && s[i] != '-') || n - i < 3 || (nd >> (i + 1) & 3) || two(s + i + 1) > 23)
-        return 0;
+        return -1;
     i += 3;
     if (i == n)
         return 1;
     if (s[i] == ':')
         i++;
-    return n - i == 2 && !(nd >> i & 3) && two(s + i) <= 59;
+    return n - i == 2 && !(nd >> i & 3) && two(s + i) <= 59 ? 1 : -1;
 }
 
 int sr_check_value_padded(int type, const unsigned char *s, size_t n)

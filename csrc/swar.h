@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__SSE2__) && defined(__GNUC__)
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(SR_NO_SSE2) /* SR_NO_SSE2: test SWAR */
 #include <emmintrin.h>
 #define SR_USE_SSE2 1
 #endif

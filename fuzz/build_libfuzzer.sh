@@ -22,6 +22,12 @@ mkdir -p "$here/build"
   -I"$root/csrc" \
   "$root/csrc/check.c" \
   "$here/sr_fuzz_check.c" -o "$here/build/sr_fuzz_check"
+"$CC" -g -O1 -std=c99 -Wall -Wextra -Werror -DSR_NO_SSE2 \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+  -fno-omit-frame-pointer \
+  -I"$root/csrc" \
+  "$root/csrc/check.c" \
+  "$here/sr_fuzz_check.c" -o "$here/build/sr_fuzz_check_swar"
 "$CC" -g -O1 -std=c99 -Wall -Wextra -Werror \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -fno-omit-frame-pointer \

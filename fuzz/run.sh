@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every fuzz harness for about SECONDS seconds in all (default 60):
 # the three libFuzzer harnesses of the C core (ASan + UBSan; `check` is the
-# template checks of check.c, `paths` the tokenizer's scan paths) and the
+# template checks of check.c, with and without SSE2, `paths` the tokenizer's scan paths) and the
 # six atheris harnesses of the Python API.  Exits non-zero if any harness
 # finds a crash,
 # a sanitizer report or a broken invariant; the input is kept in
@@ -39,7 +39,9 @@ for name in "${harnesses[@]}"; do
   elif [[ $name == validate ]]; then
     "$here/build/sr_fuzz_validate" -max_len=4096 "${args[@]}" >"$log" 2>&1
   elif [[ $name == check ]]; then
-    "$here/build/sr_fuzz_check" -max_len=1024 "${args[@]}" >"$log" 2>&1
+    half=(-max_total_time=$(( (per + 1) / 2 )) "${args[@]:1}")
+    "$here/build/sr_fuzz_check" -max_len=1024 "${half[@]}" >"$log" 2>&1 &&
+      "$here/build/sr_fuzz_check_swar" -max_len=1024 "${half[@]}" >>"$log" 2>&1
   else
     python "$here/fuzz_$name.py" "${args[@]}" >"$log" 2>&1
   fi
