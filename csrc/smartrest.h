@@ -358,7 +358,7 @@ typedef struct {
  * string column dictionary-encoded: `values` int32 indices into a
  * dictionary of `distinct` strings in order of first appearance, their
  * int32 offsets (distinct + 1) in `offsets` and bytes in `data`; `hash`,
- * `mark_distinct` and `last` are internal. */
+ * `mark_distinct`, `last` and the day_ fields are internal. */
 typedef struct {
     int type;
     sr_buf valid;
@@ -369,6 +369,11 @@ typedef struct {
     size_t distinct;
     size_t mark_distinct;
     size_t last;
+    /* SR_COL_DATE: the last YYYY-MM-DDTHH:MM taken (its 16 bytes, when
+     * day_valid) and its seconds since the epoch, before any offset. */
+    uint64_t day_key[2];
+    int64_t day_seconds;
+    int day_valid;
 } sr_column;
 
 /* A template as sr_table_run reads it: its row check (a spec without a

@@ -13,12 +13,45 @@
  * fit or that only the Python checks can judge, a date that is no real
  * date, an integer outside int64) is rolled back and reported: the template
  * layer reads it instead. */
+#if defined(__linux__) && !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE /* madvise, posix_memalign */
+#endif
 #include "smartrest.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 /* ------------------------------------------------------------ buffers */
+
+/* realloc(p, want) for a buffer of `have` bytes in use.  A large buffer
+ * (several MB of a large run: a column written once, front to back) is
+ * placed on 2 MB boundaries and, where the system gives huge pages only on
+ * request (Linux's transparent huge pages in "madvise" mode), asks for
+ * them: a fault per 4 KB page costs more than writing the page. */
+static void *grow_block(void *p, size_t have, size_t want)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const size_t huge = (size_t)1 << 21;
+    void *q;
+    if (want >= 2 * huge && want <= SIZE_MAX - huge) {
+        want = (want + huge - 1) & ~(huge - 1);
+        if (posix_memalign(&q, huge, want) != 0)
+            return NULL;
+        (void)madvise(q, want, MADV_HUGEPAGE); /* a hint: an error is harmless */
+        if (have)
+            memcpy(q, p, have);
+        free(p);
+        return q;
+    }
+#else
+    (void)have;
+#endif
+    return realloc(p, want);
+}
 
 static int buf_reserve(sr_buf *b, size_t extra)
 {
@@ -29,7 +62,7 @@ static int buf_reserve(sr_buf *b, size_t extra)
     cap = b->cap ? b->cap : 256;
     while (cap < want)
         cap *= 2;
-    p = (unsigned char *)realloc(b->p, cap);
+    p = (unsigned char *)grow_block(b->p, b->len, cap);
     if (p == NULL)
         return -1;
     b->p = p;
@@ -123,30 +156,18 @@ int sr_date_micros(const unsigned char *s, size_t n, int64_t *out)
 }
 
 
-/* The fixed layouts YYYY-MM-DDTHH:MM:SS[.fff](Z|z|+HH:MM|-HH:MM) without a
- * branch per character: 1 and *out set when s is one of them and a real
- * date (year 1 or later, second below 60, offset hour below 24), else 0
- * and the general check and conversion decide.  Every value taken here
- * passes sr_is_date and converts as sr_date_micros converts it. */
-static int date_fixed(const unsigned char *s, size_t n, int64_t *out)
+/* YYYY-MM-DDTHH:MM of a date of the fixed layouts as seconds since the
+ * epoch: 1 when its digits and ranges are right (year 1 or later), else 0. */
+static int minute_of(const unsigned char *s, int64_t *out)
 {
     static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    static const unsigned char at[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22};
-    unsigned d[17], bad = 0;
-    size_t tz, ndig, i;
-    int year, month, day, hour, minute, second, leap;
-    int64_t micro = 0, offset = 0;
-    if (n == 20 || n == 25)
-        tz = 19;
-    else if (n == 24 || n == 29)
-        tz = 23;
-    else
+    static const unsigned char at[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15};
+    unsigned d[12], bad = 0;
+    size_t i;
+    int year, month, day, hour, minute, leap;
+    if ((s[4] ^ '-') | (s[7] ^ '-') | (s[10] ^ 'T') | (s[13] ^ ':'))
         return 0;
-    ndig = tz == 23 ? 17 : 14;
-    if ((s[4] ^ '-') | (s[7] ^ '-') | (s[10] ^ 'T') | (s[13] ^ ':') | (s[16] ^ ':') |
-        (tz == 23 ? (s[19] ^ '.') : 0))
-        return 0;
-    for (i = 0; i < ndig; i++) {
+    for (i = 0; i < 12; i++) {
         d[i] = (unsigned)s[at[i]] - '0';
         bad |= d[i] > 9;
     }
@@ -157,13 +178,57 @@ static int date_fixed(const unsigned char *s, size_t n, int64_t *out)
     day = (int)(d[6] * 10 + d[7]);
     hour = (int)(d[8] * 10 + d[9]);
     minute = (int)(d[10] * 10 + d[11]);
-    second = (int)(d[12] * 10 + d[13]);
-    if (tz == 23)
-        micro = (int64_t)(d[14] * 100 + d[15] * 10 + d[16]) * 1000;
     leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 ||
-        second > 59 || day > mdays[month - 1] + (month == 2 && leap))
+        day > mdays[month - 1] + (month == 2 && leap))
         return 0;
+    *out = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60;
+    return 1;
+}
+
+/* The fixed layouts YYYY-MM-DDTHH:MM:SS[.fff](Z|z|+HH:MM|-HH:MM) without a
+ * branch per character: 1 and *out set when s is one of them and a real
+ * date (year 1 or later, second below 60, offset hour below 24), else 0
+ * and the general check and conversion decide.  Every value taken here
+ * passes sr_is_date and converts as sr_date_micros converts it.  col keeps
+ * the minute of the last date taken: a column of measurements repeats it
+ * from row to row, and then only the seconds and the zone are read. */
+static int date_fixed(sr_column *col, const unsigned char *s, size_t n, int64_t *out)
+{
+    size_t tz;
+    unsigned s0, s1, f0 = 0, f1 = 0, f2 = 0;
+    uint64_t k0, k1;
+    int64_t base, micro = 0, offset = 0;
+    if (n == 20 || n == 25)
+        tz = 19;
+    else if (n == 24 || n == 29)
+        tz = 23;
+    else
+        return 0;
+    memcpy(&k0, s, 8);
+    memcpy(&k1, s + 8, 8);
+    if (col->day_valid && k0 == col->day_key[0] && k1 == col->day_key[1]) {
+        base = col->day_seconds;
+    } else {
+        if (!minute_of(s, &base))
+            return 0;
+        col->day_key[0] = k0;
+        col->day_key[1] = k1;
+        col->day_seconds = base;
+        col->day_valid = 1;
+    }
+    s0 = (unsigned)s[17] - '0';
+    s1 = (unsigned)s[18] - '0';
+    if (tz == 23) {
+        f0 = (unsigned)s[20] - '0';
+        f1 = (unsigned)s[21] - '0';
+        f2 = (unsigned)s[22] - '0';
+        if (s[19] != '.')
+            return 0;
+    }
+    if (s[16] != ':' || (s0 > 5) | (s1 > 9) | (f0 > 9) | (f1 > 9) | (f2 > 9))
+        return 0;
+    micro = (int64_t)(f0 * 100 + f1 * 10 + f2) * 1000;
     if (n == tz + 1) {
         if ((s[tz] | 0x20) != 'z')
             return 0;
@@ -177,8 +242,7 @@ static int date_fixed(const unsigned char *s, size_t n, int64_t *out)
         if (s[tz] == '-')
             offset = -offset;
     }
-    *out = (days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second -
-            offset) * 1000000 + micro;
+    *out = (base + (int64_t)(s0 * 10 + s1) - offset) * 1000000 + micro;
     return 1;
 }
 
@@ -262,7 +326,7 @@ static int grow_to(sr_buf *b, size_t want, int zero)
     unsigned char *p;
     if (want <= b->cap)
         return 0;
-    p = (unsigned char *)realloc(b->p, want);
+    p = (unsigned char *)grow_block(b->p, b->cap, want);
     if (p == NULL)
         return -1;
     if (zero)
@@ -606,7 +670,7 @@ static int put_value(sr_table *t, size_t c, sr_column *col, size_t row, const sr
         ((int64_t *)col->values.p)[row] = i;
         break;
     case SR_COL_DATE:
-        if (valid && !date_fixed(v->ptr, v->len, &i) &&
+        if (valid && !date_fixed(col, v->ptr, v->len, &i) &&
             (!checked(SR_TYPE_DATE, v) || sr_date_micros(v->ptr, v->len, &i) != SR_CHECK_PASS))
             return ROW_SLOW;
         ((int64_t *)col->values.p)[row] = i;

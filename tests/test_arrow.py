@@ -238,7 +238,7 @@ def test_python_threads_calling_at_once_agree(c_tables):
         assert_same(got, want)
 
 
-@pytest.mark.parametrize("date", [
+FIXED_AND_GENERAL_DATES = [
     # the fixed layouts, taken in C without the general parser
     "2020-01-01T00:00:00Z", "2020-01-01T00:00:00z", "2024-02-29T23:59:59.999Z",
     "1999-12-31T23:59:59.000+23:59", "2000-03-01T00:00:00.001-23:59",
@@ -252,11 +252,25 @@ def test_python_threads_calling_at_once_agree(c_tables):
     "2020-01-01T00:00:00.000+01:60", "2020-01-01T24:00:00Z", "2020-13-01T00:00:00Z",
     "2020-00-01T00:00:00Z", "2020-01-00T00:00:00Z", "2020-01-01T00:60:00Z",
     "2020-01-01T00:00:00.00xZ", "2020-01-01 00:00:00Z", "2020-01-01T00:00:00.000*01:00",
-])
+]
+
+
+@pytest.mark.parametrize("date", FIXED_AND_GENERAL_DATES)
 def test_dates_of_the_fast_and_the_general_path(c_tables, date):
     payloads = [b"200,f,s,1,C,2020-01-01T00:00:00Z\n",
                 f"200,f,s,2,C,{date}\n".encode(), b"200,f,s,3,C\n"]
     assert_agree(c_tables, payloads, topics="s/us")
+
+
+def test_dates_one_after_another(c_tables):
+    # The C date column keeps the minute of the date before: every date
+    # here follows every other one, most of them in the same minute.
+    dates = FIXED_AND_GENERAL_DATES + ["2020-01-01T00:00:59.999Z", "2020-01-01T00:01:00Z",
+                                       "2020-01-01T00:00:00.000-00:01"]
+    order = dates + dates[::-1] + dates[::2] + dates[1::2]
+    payloads = [f"200,f,s,{i},C,{d}\n".encode() for i, d in enumerate(order)]
+    assert_agree(c_tables, payloads, topics="s/us")
+    assert_agree(c_tables, [b"".join(payloads[:40]), b"".join(payloads[40:])], topics="s/us")
 
 
 def test_collection_rows_are_typed(tables):
