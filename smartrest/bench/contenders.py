@@ -14,7 +14,6 @@ import datetime
 import functools
 import importlib
 import io
-import itertools
 import types
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,10 +40,10 @@ FOOTNOTES = {
                 "with the list builders one for one."),
     "threads": ("decode_batch, 2 threads: two Python threads each decode half of the "
                 "payloads; it gains only if decode_batch releases the GIL."),
-    "list-floor": ("list floor: the same list[list[str]] sliced from one str per payload at "
-                   "field spans found beforehand (smartrest.tokenize, not timed), every str "
-                   "and list made in C (map over slices): about the least CPython needs to "
-                   "build the decode's lists."),
+    "list-floor": ("list floor: the same list[list[str]] built from the field records of "
+                   "each payload, found beforehand by the C tokenizer (not timed), every str "
+                   "and list made as the C decode makes them: the C decode with a scan "
+                   "that costs nothing."),
     "tables": ("decode_tables reads the 16 KB publishes in one call (for the stream: the "
                "publishes it was joined from); the CSV readers read each publish (the stream: "
                "the one buffer), given the column types, and check no template: they are "
@@ -254,27 +253,13 @@ def _needs(*checks: Callable[[], Optional[str]]) -> Callable[[], Optional[str]]:
 
 
 def _list_floor(c: Corpus) -> Callable[[], Any]:
-    # Per payload: one str and, per row, the slice of each field in it
-    # (character offsets).  The timed call makes every str and list in C
-    # (map over slices): no bytecode runs per field or per row.
-    work = []
-    for p in c.payloads:
-        tokens = smartrest.tokenize(p)
-        data = bytes(tokens.data)
-        chars = [0] * (len(data) + 1)  # the character index of each byte offset
-        n = 0
-        for i, byte in enumerate(data):
-            chars[i] = n
-            n += (byte & 0xC0) != 0x80
-        chars[len(data)] = n
-        starts, ends, row_starts = (a.tolist() for a in (tokens.starts, tokens.ends,
-                                                         tokens.row_starts))
-        rows = [[slice(chars[starts[k]], chars[ends[k]])
-                 for k in range(row_starts[r], row_starts[r + 1])]
-                for r in range(len(row_starts) - 1)]
-        work.append((data.decode("utf-8", "surrogatepass").__getitem__, rows))
-    return lambda: [list(map(list, map(map, itertools.repeat(get), rows)))
-                    for get, rows in work]
+    # Per payload, its field records (found by the C tokenizer, not timed);
+    # the timed call builds decode's rows from them, every str and list made
+    # as decode makes them: decode with a scan that costs nothing.
+    module = _C().module
+    work = [(p, module._fields_of(p)) for p in c.payloads]
+    build = module._rows_from_fields
+    return lambda: [build(p, fields) for p, fields in work]
 
 
 #: The columns of a measurement row the typed-table contenders are compared on.
@@ -417,8 +402,8 @@ _DECODE = (
               missing=_has_c("decode_batch"), sizes=_PAYLOAD_SIZES),
     Contender("c-batch-2", "smartrest C decode_batch, 2 threads", _on(_C, _batch, 2),
               missing=_has_c("decode_batch"), sizes=_PAYLOAD_SIZES, footnote="threads"),
-    Contender("list-floor", "list floor (str slices at precomputed spans)", _list_floor,
-              footnote="list-floor"),
+    Contender("list-floor", "list floor (decode's lists from precomputed fields)", _list_floor,
+              missing=_has_c("_rows_from_fields"), footnote="list-floor"),
 )
 
 _ENCODE = (
