@@ -36,6 +36,45 @@ static uint64_t eight_digits(uint64_t v)
            32;
 }
 
+/* parse_short_decimal for the m <= 8 characters at p after the sign, in
+ * 64-bit words: most measurement values are that short. */
+static int parse_eight(const unsigned char *p, size_t m, int neg, double *out)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+    uint64_t v, x, z, digits;
+    size_t dot, k, frac = 0;
+    if (m >= 4)
+        v = load_le(p, 4) | (load_le(p + m - 4, 4) << (8 * (m - 4)));
+    else
+        v = (uint64_t)p[0] | ((uint64_t)p[m / 2] << (8 * (m / 2))) |
+            ((uint64_t)p[m - 1] << (8 * (m - 1)));
+    x = v ^ (ones * 0x2E); /* the first '.': the lowest zero byte of x */
+    z = (x - ones) & ~x & highs;
+    dot = z ? (size_t)__builtin_ctzll(z) / 8 : 8;
+    if (dot < m) {
+        uint64_t below = dot ? v & (~UINT64_C(0) >> (8 * (8 - dot))) : 0;
+        uint64_t above = dot < 7 ? (v >> (8 * (dot + 1))) << (8 * dot) : 0;
+        digits = below | above;
+        k = m - 1;
+        frac = k - dot;
+    } else {
+        digits = v;
+        k = m;
+    }
+    if (k == 0)
+        return SR_NUM_SLOW;
+    digits = (digits ^ (ones * 0x30)) << (8 * (8 - k));
+    if (((digits + ones * 0x76) | digits) & highs)
+        return SR_NUM_SLOW;
+    {
+        double d = (double)eight_digits(digits);
+        if (frac)
+            d /= pow10_exact[frac];
+        *out = neg ? -d : d;
+    }
+    return SR_NUM_OK;
+}
+
 /* The common measurement value, [+-]digits[.digits] with at most 16
  * characters after the sign, without a loop over the characters (their
  * lengths vary from value to value, and a loop mispredicts its end).
@@ -56,6 +95,8 @@ static int parse_short_decimal(const unsigned char *s, size_t n, double *out)
     }
     if (m == 0 || m > 16)
         return SR_NUM_SLOW;
+    if (m <= 8)
+        return parse_eight(p, m, neg, out);
     /* The m bytes as a little-endian number, read in bounds: two
      * overlapping loads, or up to three single bytes. */
     if (m >= 8) {
