@@ -3,7 +3,8 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer.  Output: fuzz/build/sr_fuzz
 # (the codec), fuzz/build/sr_fuzz_check (the template checks, check.c) and
 # fuzz/build/sr_fuzz_paths (the tokenizer's scan paths against each other),
-# fuzz/build/sr_fuzz_validate (the validator and the JSON string writer);
+# fuzz/build/sr_fuzz_validate (the validator and the JSON string writer),
+# fuzz/build/sr_fuzz_table (the Arrow tables of table.c);
 # csrc/templates_table.h must have been generated (setup.py does it)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -40,5 +41,12 @@ mkdir -p "$here/build"
   -I"$root/csrc" \
   "$root/csrc/validate.c" "$root/csrc/check.c" "$root/csrc/tokenizer.c" "$root/csrc/escape.c" \
   "$root/csrc/utf8.c" "$root/csrc/jsonl.c" \
-  "$here/sr_fuzz_validate.c" -o "$here/build/sr_fuzz_validate"
-echo "built $here/build/sr_fuzz $here/build/sr_fuzz_check $here/build/sr_fuzz_paths $here/build/sr_fuzz_validate"
+  "$here/sr_fuzz_validate.c" -o "$here/build/sr_fuzz_validate $here/build/sr_fuzz_table"
+"$CC" -g -O1 -std=c99 -Wall -Wextra -Werror \
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+  -fno-omit-frame-pointer \
+  -I"$root/csrc" \
+  "$root/csrc/table.c" "$root/csrc/check.c" "$root/csrc/tokenizer.c" "$root/csrc/escape.c" \
+  "$root/csrc/utf8.c" "$root/csrc/number.c" \
+  "$here/sr_fuzz_table.c" -o "$here/build/sr_fuzz_table"
+echo "built $here/build/sr_fuzz $here/build/sr_fuzz_check $here/build/sr_fuzz_paths $here/build/sr_fuzz_validate $here/build/sr_fuzz_table"

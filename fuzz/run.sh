@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Run every fuzz harness for about SECONDS seconds in all (default 60):
-# the three libFuzzer harnesses of the C core (ASan + UBSan; `check` is the
-# template checks of check.c, with and without SSE2, `paths` the tokenizer's scan paths) and the
-# six atheris harnesses of the Python API.  Exits non-zero if any harness
-# finds a crash,
-# a sanitizer report or a broken invariant; the input is kept in
-# fuzz/build/artifacts/.  Working corpora grow in fuzz/build/corpus-<name>,
+# the five libFuzzer harnesses of the C core (ASan + UBSan: `libfuzzer` the
+# codec, `check` the template checks of check.c with and without SSE2,
+# `paths` the tokenizer's scan paths, `validate` the validator, `table` the
+# Arrow tables) and the six atheris harnesses of the Python API.  Exits
+# non-zero if any harness finds a crash, a sanitizer report or a broken
+# invariant; the input is kept in fuzz/build/artifacts/.  Working corpora
+# grow in fuzz/build/corpus-<name>,
 # seeded from fuzz/corpus/<name>.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -13,7 +14,7 @@ root="$(dirname "$here")"
 total="${1:-60}"
 cd "$root"
 
-harnesses=(libfuzzer check paths validate decode differential roundtrip stream pack sequences)
+harnesses=(libfuzzer check paths validate table decode differential roundtrip stream pack sequences)
 per=$(( total / ${#harnesses[@]} ))
 (( per < 5 )) && per=5
 
@@ -38,6 +39,8 @@ for name in "${harnesses[@]}"; do
     "$here/build/sr_fuzz_paths" -max_len=4096 "${args[@]}" >"$log" 2>&1
   elif [[ $name == validate ]]; then
     "$here/build/sr_fuzz_validate" -max_len=4096 "${args[@]}" >"$log" 2>&1
+  elif [[ $name == table ]]; then
+    "$here/build/sr_fuzz_table" -max_len=4096 "${args[@]}" >"$log" 2>&1
   elif [[ $name == check ]]; then
     half=(-max_total_time=$(( (per + 1) / 2 )) "${args[@]:1}")
     "$here/build/sr_fuzz_check" -max_len=1024 "${half[@]}" >"$log" 2>&1 &&
