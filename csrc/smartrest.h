@@ -456,6 +456,19 @@ void sr_table_set_free(sr_table_set *s);
  * threads may run on two sets at once. */
 int64_t sr_table_run(sr_table_set *s, const sr_payload *payloads, int64_t first, int64_t last);
 
+struct ArrowArray; /* arrow_c.h: the Arrow C data interface */
+
+/* Export table k of the set (rows > 0) into *out as an Arrow C data
+ * interface struct array, one child per column: message and row (int64),
+ * then cols[0 .. ncols] with the layouts of sr_column (a SR_COL_DICT child
+ * has its dictionary, utf8; a SR_COL_DATE child is int64, the consumer's
+ * schema names the unit).  The table's buffers move into the export
+ * (the set no longer holds them): they are freed when the consumer has
+ * released the struct and every child it moved out.  The NUMBER values the
+ * fast parser left must have been written first.  0, or -1 when memory ran
+ * out (*out untouched, the table unchanged). */
+int sr_table_export(sr_table_set *s, size_t k, struct ArrowArray *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,7 @@
 #if defined(__linux__) && !defined(_DEFAULT_SOURCE)
 #define _DEFAULT_SOURCE /* madvise, posix_memalign */
 #endif
+#include "arrow_c.h"
 #include "smartrest.h"
 
 #include <stdint.h>
@@ -857,4 +858,156 @@ int64_t sr_table_run(sr_table_set *s, const sr_payload *payloads, int64_t first,
     }
     settle(s);
     return last;
+}
+
+/* ------------------------------------------------------------ export */
+
+/* What one exported table owns: its buffers and the structs that point at
+ * them.  Every struct of the export (the batch, its children, their
+ * dictionaries) holds one reference; the last release frees it all. */
+typedef struct {
+    long refs;
+    size_t nowned;
+    sr_buf *owned;
+    struct ArrowArray *arrays;   /* the children, then the dictionaries */
+    struct ArrowArray **children;
+    const void **buffers;
+} export_data;
+
+/* Stands for an empty buffer (a string column whose strings are all empty,
+ * a dictionary of no string): the interface wants a pointer, and the one
+ * int32 offset such a buffer may be read for is 0. */
+static const int64_t empty_buffer[1] = {0};
+
+static long drop_ref(export_data *x)
+{
+#if defined(__GNUC__)
+    return __atomic_sub_fetch(&x->refs, 1, __ATOMIC_ACQ_REL);
+#else
+    return --x->refs;
+#endif
+}
+
+static void export_release(struct ArrowArray *a)
+{
+    export_data *x = (export_data *)a->private_data;
+    int64_t i;
+    for (i = 0; i < a->n_children; i++)
+        if (a->children[i]->release != NULL)
+            a->children[i]->release(a->children[i]);
+    if (a->dictionary != NULL && a->dictionary->release != NULL)
+        a->dictionary->release(a->dictionary);
+    a->release = NULL;
+    if (drop_ref(x) == 0) {
+        size_t j;
+        for (j = 0; j < x->nowned; j++)
+            free(x->owned[j].p);
+        free(x->owned);
+        free(x->arrays);
+        free(x->children);
+        free(x->buffers);
+        free(x);
+    }
+}
+
+static const void *buffer_of(const sr_buf *b)
+{
+    return b->p != NULL ? (const void *)b->p : (const void *)empty_buffer;
+}
+
+/* Fill array a: `length` items, `nbuf` buffers from *next on (taken), no
+ * children. */
+static void export_array(struct ArrowArray *a, export_data *x, int64_t length,
+                         int64_t null_count, const void ***next, int nbuf)
+{
+    a->length = length;
+    a->null_count = null_count;
+    a->offset = 0;
+    a->n_buffers = nbuf;
+    a->n_children = 0;
+    a->buffers = *next;
+    *next += nbuf;
+    a->children = NULL;
+    a->dictionary = NULL;
+    a->release = export_release;
+    a->private_data = x;
+}
+
+/* Move b into the export's owned buffers. */
+static void own(export_data *x, sr_buf *b)
+{
+    x->owned[x->nowned++] = *b;
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+int sr_table_export(sr_table_set *s, size_t k, struct ArrowArray *out)
+{
+    sr_table *t = &s->tables[k];
+    size_t ncols = s->templates[k].ncols, nch = ncols + 3, c, dicts = 0;
+    int64_t rows = (int64_t)t->rows;
+    const void **next;
+    export_data *x = (export_data *)calloc(1, sizeof *x);
+    if (x == NULL)
+        return -1;
+    x->owned = (sr_buf *)calloc(2 + 4 * (ncols + 1), sizeof(sr_buf));
+    x->arrays = (struct ArrowArray *)calloc(2 * nch, sizeof(struct ArrowArray));
+    x->children = (struct ArrowArray **)calloc(nch, sizeof(struct ArrowArray *));
+    x->buffers = (const void **)calloc(1 + 6 * nch, sizeof(const void *));
+    if (x->owned == NULL || x->arrays == NULL || x->children == NULL || x->buffers == NULL) {
+        free(x->owned);
+        free(x->arrays);
+        free(x->children);
+        free(x->buffers);
+        free(x);
+        return -1;
+    }
+    next = x->buffers;
+    /* The batch: a struct array without a validity bitmap. */
+    *next = NULL;
+    export_array(out, x, rows, 0, &next, 1);
+    out->n_children = (int64_t)nch;
+    out->children = x->children;
+    x->refs = 1;
+    for (c = 0; c < nch; c++) {
+        struct ArrowArray *a = &x->arrays[c];
+        x->children[c] = a;
+        x->refs++;
+        if (c < 2) { /* message, row */
+            sr_buf *b = c == 0 ? &t->message : &t->row;
+            next[0] = NULL;
+            next[1] = buffer_of(b);
+            export_array(a, x, rows, 0, &next, 2);
+            own(x, b);
+            continue;
+        }
+        {
+            sr_column *col = &t->cols[c - 2];
+            next[0] = buffer_of(&col->valid);
+            next[1] = buffer_of(&col->values);
+            if (col->type == SR_COL_STRING) {
+                next[2] = buffer_of(&col->data);
+                export_array(a, x, rows, -1, &next, 3);
+            } else {
+                export_array(a, x, rows, -1, &next, 2);
+            }
+            if (col->type == SR_COL_DICT) {
+                struct ArrowArray *d = &x->arrays[nch + dicts++];
+                next[0] = NULL;
+                next[1] = buffer_of(&col->offsets);
+                next[2] = buffer_of(&col->data);
+                export_array(d, x, (int64_t)col->distinct, 0, &next, 3);
+                a->dictionary = d;
+                x->refs++;
+            }
+            own(x, &col->valid);
+            own(x, &col->values);
+            own(x, &col->data);
+            own(x, &col->offsets);
+            buf_free(&col->hash);
+            col->distinct = col->last = 0;
+        }
+    }
+    t->rows = 0;
+    return 0;
 }

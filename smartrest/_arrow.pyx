@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from libc.stdint cimport int16_t, int32_t, int64_t, uintptr_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 
 import pyarrow as pa
@@ -79,6 +79,11 @@ cdef extern from "smartrest.h":
     void sr_table_set_free(sr_table_set *s) nogil
     int64_t sr_table_run(sr_table_set *s, const sr_payload *payloads, int64_t first,
                          int64_t last) nogil
+    int sr_table_export(sr_table_set *s, size_t k, ArrowArray *out) nogil
+
+cdef extern from "arrow_c.h":
+    struct ArrowArray:
+        void (*release)(ArrowArray *)
 
 
 # ------------------------------------------------------------------ the templates
@@ -191,27 +196,6 @@ cdef class _Payloads:
         free(self.p)
 
 
-cdef object _buffer(_Set owner, sr_buf *b):
-    if b.len == 0:
-        return pa.py_buffer(b"")
-    return pa.foreign_buffer(<uintptr_t>b.p, b.len, base=owner)
-
-
-cdef object _column(_Set owner, sr_column *c, size_t rows, object arrow_type):
-    valid = _buffer(owner, &c.valid)
-    values = _buffer(owner, &c.values)
-    if c.type == SR_COL_DICT:
-        words = pa.Array.from_buffers(pa.string(), c.distinct,
-                                      [None, _buffer(owner, &c.offsets), _buffer(owner, &c.data)])
-        return pa.DictionaryArray.from_arrays(
-            pa.Array.from_buffers(pa.int32(), rows, [valid, values]), words, safe=False)
-    if c.type == SR_COL_STRING:
-        return pa.Array.from_buffers(pa.string(), rows, [valid, values, _buffer(owner, &c.data)])
-    if c.type == SR_COL_DATE:
-        return pa.Array.from_buffers(pa.int64(), rows, [valid, values]).view(arrow_type)
-    return pa.Array.from_buffers(arrow_type, rows, [valid, values])
-
-
 cdef void _fix_numbers(sr_table *t) except *:
     """Write the correctly rounded value of each NUMBER the fast parser left."""
     cdef int64_t *e = <int64_t *>t.slow.p
@@ -225,23 +209,33 @@ cdef void _fix_numbers(sr_table *t) except *:
 
 cdef object _batches(_Set owner):
     """(key, first message, record batch) of every table of a set with rows,
-    with the schema ``decode_tables`` gives (dictionary columns encoded)."""
+    with the schema ``decode_tables`` gives (dictionary columns encoded).
+    Each table goes to pyarrow through the Arrow C data interface: its
+    buffers move into the batch, without a copy."""
     out = []
-    cdef size_t k, c
+    cdef size_t k
     cdef sr_table *t
+    cdef ArrowArray *array
+    cdef int64_t first
     for k in range(_count):
         t = &owner.s.tables[k]
         if t.rows == 0:
             continue
         _fix_numbers(t)
-        key = _ORDER[k]
-        final = _SCHEMAS[k]
-        arrays = [pa.Array.from_buffers(pa.int64(), t.rows, [None, _buffer(owner, &t.message)]),
-                  pa.Array.from_buffers(pa.int64(), t.rows, [None, _buffer(owner, &t.row)])]
-        for c in range(_templates[k].ncols + 1):
-            arrays.append(_column(owner, &t.cols[c], t.rows, final.field(2 + c).type))
         first = (<int64_t *>t.message.p)[0]
-        out.append((key, first, pa.RecordBatch.from_arrays(arrays, schema=final)))
+        array = <ArrowArray *>malloc(sizeof(ArrowArray))
+        if array == NULL:
+            raise MemoryError()
+        try:
+            if sr_table_export(&owner.s, k, array) != 0:
+                array.release = NULL
+                raise MemoryError()
+            batch = pa.RecordBatch._import_from_c(<uintptr_t>array, _SCHEMAS[k])
+        finally:
+            if array.release != NULL:  # not taken by pyarrow
+                array.release(array)
+            free(array)
+        out.append((_ORDER[k], first, batch))
     return out
 
 

@@ -328,3 +328,25 @@ def test_generated_rows_agree(c_tables):
         assert_agree(c_tables, payloads, topics=topic)
 
     check()
+
+
+def test_columns_outlive_their_tables(c_tables):
+    # The C tables reach pyarrow through the Arrow C data interface: each
+    # column keeps the buffers it points at after the table, the batch and
+    # every other column are gone.
+    import gc
+
+    payloads = [f"200,c8y_T,T,{i}.5,C,2020-01-01T00:00:0{i % 10}Z\n110,SN{i},m,1\n".encode()
+                for i in range(50)]
+    want = arrow._reference_tables(payloads, topics="s/us")
+    kept = []
+    for _ in range(3):
+        got = c_tables(payloads, topics="s/us")
+        kept += [got["200"].column("fragment").chunk(0).dictionary,
+                 got["200"].column("time"), got["110"].column("serial_number").chunk(0)]
+        del got
+        gc.collect()
+    for i in range(0, len(kept), 3):
+        assert kept[i].to_pylist() == ["c8y_T"]
+        assert kept[i + 1].equals(want["200"].column("time"))
+        assert kept[i + 2].to_pylist() == want["110"].column("serial_number").to_pylist()
