@@ -57,6 +57,43 @@ static inline unsigned sr_ctz64(uint64_t v)
 #endif
 }
 
+/* Hide x's value from the optimizer (GCC and Clang), which keeps the
+ * branch that holds it from being turned into a select. */
+#if defined(__GNUC__)
+#define SR_OPAQUE(x) __asm__("" : "+r"(x))
+#else
+#define SR_OPAQUE(x) ((void)0)
+#endif
+
+/* Number of leading zero bits of v, which is not 0. */
+static inline unsigned sr_clz64(uint64_t v)
+{
+#if defined(__GNUC__)
+    return (unsigned)__builtin_clzll(v);
+#else
+    unsigned n = 0;
+    while (!(v >> 63)) {
+        v <<= 1;
+        n++;
+    }
+    return n;
+#endif
+}
+
+/* Number of one bits of v.  Without the POPCNT instruction in the build
+ * GCC's builtin is a library call, so the bits are summed by halves. */
+static inline unsigned sr_popcount64(uint64_t v)
+{
+#if defined(__GNUC__) && defined(__POPCNT__)
+    return (unsigned)__builtin_popcountll(v);
+#else
+    v -= (v >> 1) & 0x5555555555555555ULL;
+    v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+    v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (unsigned)((v * SR_ONES) >> 56);
+#endif
+}
+
 /* Position of the first byte equal to a or b in buf[p..len), or len.
  * *high becomes nonzero if a byte >= 0x80 comes before it. */
 static inline size_t sr_scan2(const unsigned char *buf, size_t p, size_t len, unsigned char a,

@@ -41,7 +41,7 @@ mkdir -p "$here/build"
   -I"$root/csrc" \
   "$root/csrc/validate.c" "$root/csrc/check.c" "$root/csrc/tokenizer.c" "$root/csrc/escape.c" \
   "$root/csrc/utf8.c" "$root/csrc/jsonl.c" \
-  "$here/sr_fuzz_validate.c" -o "$here/build/sr_fuzz_validate $here/build/sr_fuzz_table"
+  "$here/sr_fuzz_validate.c" -o "$here/build/sr_fuzz_validate"
 "$CC" -g -O1 -std=c99 -Wall -Wextra -Werror \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -fno-omit-frame-pointer \
