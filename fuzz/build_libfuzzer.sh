@@ -11,42 +11,24 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 CC="${CC:-clang}"
 mkdir -p "$here/build"
-"$CC" -g -O1 -std=c99 -Wall -Wextra -Werror \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -fno-omit-frame-pointer \
-  -I"$root/csrc" \
-  "$root/csrc/tokenizer.c" "$root/csrc/escape.c" "$root/csrc/utf8.c" "$root/csrc/number.c" "$root/csrc/columns.c" \
+# One harness: the sanitizers, warnings as errors, the core's headers.
+build() {
+  "$CC" -g -O1 -std=c99 -Wall -Wextra -Werror \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+    -fno-omit-frame-pointer -I"$root/csrc" "$@"
+}
+build "$root/csrc/tokenizer.c" "$root/csrc/escape.c" "$root/csrc/utf8.c" "$root/csrc/number.c" "$root/csrc/columns.c" \
   "$here/sr_fuzz.c" -o "$here/build/sr_fuzz"
-"$CC" -g -O1 -std=c99 -Wall -Wextra -Werror \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -fno-omit-frame-pointer \
-  -I"$root/csrc" \
-  "$root/csrc/check.c" \
+build "$root/csrc/check.c" \
   "$here/sr_fuzz_check.c" -o "$here/build/sr_fuzz_check"
-"$CC" -g -O1 -std=c99 -Wall -Wextra -Werror -DSR_NO_SSE2 \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -fno-omit-frame-pointer \
-  -I"$root/csrc" \
-  "$root/csrc/check.c" \
+build -DSR_NO_SSE2 "$root/csrc/check.c" \
   "$here/sr_fuzz_check.c" -o "$here/build/sr_fuzz_check_swar"
-"$CC" -g -O1 -std=c99 -Wall -Wextra -Werror \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -fno-omit-frame-pointer \
-  -I"$root/csrc" \
-  "$root/csrc/tokenizer.c" "$root/csrc/utf8.c" \
+build "$root/csrc/tokenizer.c" "$root/csrc/utf8.c" \
   "$here/sr_fuzz_paths.c" -o "$here/build/sr_fuzz_paths"
-"$CC" -g -O1 -std=c99 -Wall -Wextra -Werror \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -fno-omit-frame-pointer \
-  -I"$root/csrc" \
-  "$root/csrc/validate.c" "$root/csrc/check.c" "$root/csrc/tokenizer.c" "$root/csrc/escape.c" \
+build "$root/csrc/validate.c" "$root/csrc/check.c" "$root/csrc/tokenizer.c" "$root/csrc/escape.c" \
   "$root/csrc/utf8.c" "$root/csrc/jsonl.c" \
   "$here/sr_fuzz_validate.c" -o "$here/build/sr_fuzz_validate"
-"$CC" -g -O1 -std=c99 -Wall -Wextra -Werror \
-  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -fno-omit-frame-pointer \
-  -I"$root/csrc" \
-  "$root/csrc/table.c" "$root/csrc/check.c" "$root/csrc/tokenizer.c" "$root/csrc/escape.c" \
+build "$root/csrc/table.c" "$root/csrc/check.c" "$root/csrc/tokenizer.c" "$root/csrc/escape.c" \
   "$root/csrc/utf8.c" "$root/csrc/number.c" \
   "$here/sr_fuzz_table.c" -o "$here/build/sr_fuzz_table"
 echo "built $here/build/sr_fuzz $here/build/sr_fuzz_check $here/build/sr_fuzz_paths $here/build/sr_fuzz_validate $here/build/sr_fuzz_table"
