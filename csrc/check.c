@@ -7,6 +7,7 @@
  * tables to an array of values; it accepts exactly the rows the Python check
  * of the template layer accepts, and answers SR_CHECK_SLOW where only that
  * check can decide. */
+#include "check_fast.h"
 #include "simd.h"
 #include "smartrest.h"
 
@@ -167,97 +168,53 @@ int sr_check_value(int type, const unsigned char *s, size_t n)
     return SR_CHECK_FAIL;
 }
 
-/* Bit i of the masks of 16 bytes at s: the byte is no ASCII digit
- * (*nondigit) or equals c (*eq).  SSE2 where there is SSE2, else SWAR. */
-#ifdef SR_USE_SSE2
-static inline void masks16(const unsigned char *s, unsigned char c, uint32_t *nondigit,
-                           uint32_t *eq)
-{
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-    __m128i out = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8('0')),
-                               _mm_cmpgt_epi8(v, _mm_set1_epi8('9')));
-    *nondigit = (uint32_t)_mm_movemask_epi8(out); /* bytes >= 0x80 are negative: below '0' */
-    *eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)c)));
-}
-#else
-/* 0x80 in each byte of the word w that is no ASCII digit. */
-static inline uint64_t nondigits(uint64_t w)
-{
-    uint64_t x = w & 0x7F7F7F7F7F7F7F7FULL;
-    uint64_t ge_colon = x + 0x4646464646464646ULL;             /* bit 7: x >= '9' + 1 */
-    uint64_t ge_zero = (x | SR_HIGHS) - 0x3030303030303030ULL; /* bit 7: x >= '0' */
-    return (w | ge_colon | ~ge_zero) & SR_HIGHS;
-}
-
-static inline void masks16(const unsigned char *s, unsigned char c, uint32_t *nondigit,
-                           uint32_t *eq)
-{
-    uint64_t lo = sr_load64le(s), hi = sr_load64le(s + 8);
-    *nondigit = (uint32_t)sr_gather8(nondigits(lo)) | (uint32_t)sr_gather8(nondigits(hi)) << 8;
-    *eq = (uint32_t)sr_gather8(sr_eq_bytes(lo, c)) | (uint32_t)sr_gather8(sr_eq_bytes(hi, c)) << 8;
-}
-#endif
-
-/* sr_is_number for 1 <= n <= 16 with 16 readable bytes at s: 1 for an
- * optional sign, digits and at most one point with a digit somewhere, else
- * -1 (an exponent, or no number), which sr_is_number decides. */
-static int number16(const unsigned char *s, size_t n)
-{
-    uint32_t nd, dot, keep = (1u << n) - 1;
-    masks16(s, '.', &nd, &dot);
-    nd &= keep;
-    dot &= keep;
-    if ((nd & ~dot & ~(uint32_t)(s[0] == '+' || s[0] == '-')) || (dot & (dot - 1)) ||
-        !(~nd & keep))
-        return -1;
-    return 1;
-}
-
-static inline unsigned two(const unsigned char *s)
-{
-    return (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0');
-}
-
 /* sr_is_date for dates YYYY-MM-DDTHH:MM:SS[.f...] and a zone, with 32
  * readable bytes at s: 1 when it is one, else -1 (another layout, or no
- * date), which sr_is_date decides. */
+ * date), which sr_is_date decides.  The fixed part is tested as a whole,
+ * without a branch per field. */
 static int date32(const unsigned char *s, size_t n)
 {
     /* The digits of YYYY-MM-DDTHH:MM:SS, and its separators. */
     const uint32_t digits = 0x6DB6Fu;
-    uint32_t nd, nd_hi, dash, dash_hi;
-    unsigned i, f;
+    uint32_t nd, nd_hi, dash, colon_hi, dg;
+    unsigned bad, i, f, c;
     if (n < 20 || n > 32)
         return -1;
     masks16(s, '-', &nd, &dash);
-    masks16(s + 16, '-', &nd_hi, &dash_hi);
-    nd |= nd_hi << 16;
+    masks16(s + 16, ':', &nd_hi, &colon_hi);
+    dg = ~(nd | nd_hi << 16);
     if (n < 32)
-        nd |= 0xFFFFFFFFu << n;
-    if ((nd & digits) || (dash & 0x90) != 0x90 || s[10] != 'T' || s[13] != ':' || s[16] != ':')
-        return -1;
-    if (two(s + 5) - 1 > 11 || two(s + 8) - 1 > 30 || two(s + 11) > 23 || two(s + 14) > 59 ||
-        two(s + 17) > 60)
+        dg &= (1u << n) - 1;
+    /* Month 01-12, day 01-31, hour 00-23, minute 00-59, second 00-60. */
+    bad = (dg & digits) != digits;
+    bad |= (dash & 0x90) != 0x90;
+    bad |= (unsigned)(s[10] != 'T') | (unsigned)(s[13] != ':') | (~colon_hi & 1);
+    bad |= (unsigned)(be16(s + 5) - 0x3031u > 0x3132u - 0x3031u);
+    bad |= (unsigned)(be16(s + 8) - 0x3031u > 0x3331u - 0x3031u);
+    bad |= (unsigned)(be16(s + 11) > 0x3233u) | (unsigned)(s[14] > '5');
+    bad |= (unsigned)(be16(s + 17) > 0x3630u);
+    if (bad)
         return -1;
     i = 19;
     if (s[i] == '.' || s[i] == ',') {
-        f = sr_ctz64((uint64_t)(nd >> 20) | 1ULL << 12);
+        f = sr_ctz64(~(uint64_t)(dg >> 20)); /* the digits from s[20] on */
         if (f < 1 || f > 9)
             return -1;
         i = 20 + f;
     }
     if (i >= n)
         return -1;
-    if (s[i] == 'Z' || s[i] == 'z')
+    c = s[i];
+    if ((c | 0x20) == 'z') /* Z or z */
         return i + 1 == n ? 1 : -1;
-    if ((s[i] != '+' && s[i] != '-') || n - i < 3 || (nd >> (i + 1) & 3) || two(s + i + 1) > 23)
+    if ((c != '+' && c != '-') || n - i < 3 || (~dg >> (i + 1) & 3) || be16(s + i + 1) > 0x3233u)
         return -1;
     i += 3;
     if (i == n)
         return 1;
     if (s[i] == ':')
         i++;
-    return n - i == 2 && !(nd >> i & 3) && two(s + i) <= 59 ? 1 : -1;
+    return n - i == 2 && !(~dg >> i & 3) && s[i] <= '5' ? 1 : -1;
 }
 
 int sr_check_value_padded(int type, const unsigned char *s, size_t n)
@@ -267,7 +224,7 @@ int sr_check_value_padded(int type, const unsigned char *s, size_t n)
         return sr_check_value(type, s, n);
     if (type == SR_TYPE_NUMBER && n <= 16)
         r = number16(s, n);
-    else if (type == SR_TYPE_DATE)
+    else if (type == SR_TYPE_DATE && (r = date_layout_check(s, n)) < 0)
         r = date32(s, n);
     if (r > 0)
         return SR_CHECK_PASS;
@@ -362,6 +319,21 @@ static inline int check_row(const sr_spec *t, const sr_value *v, size_t n, int p
         }
     }
     return SR_CHECK_PASS;
+}
+
+/* sr_check_row_padded out of line, so that sr_check_row_prog's own path
+ * keeps its few registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int row_by_spec(const sr_spec *t, const sr_value *v, size_t n)
+{
+    return check_row(t, v, n, 1);
+}
+
+int sr_check_row_prog(const sr_spec *t, const sr_prog *g, const sr_value *v, size_t n)
+{
+    return sr_prog_pass(g, v, n) ? SR_CHECK_PASS : row_by_spec(t, v, n);
 }
 
 int sr_check_row(const sr_spec *t, const sr_value *v, size_t n)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_fast.h"
 #include "simd.h"
 #include "smartrest.h"
 #include "templates_table.h"
@@ -157,17 +158,26 @@ static int check_size(const unsigned char *d, size_t len, const unsigned char *t
 }
 
 /* The template of message ID v, among the registries of `where`, or NULL. */
-static const sr_vtemplate *find(const sr_value *v, unsigned where)
+static inline const sr_vtemplate *find(const sr_value *v, unsigned where)
 {
     size_t i;
-    unsigned id = 0;
+    unsigned id = 0, a, b, c;
     const sr_vtemplate *e;
-    if (v->len == 0 || v->len > 3 || v->ptr[0] == '0')
-        return NULL;
-    for (i = 0; i < v->len; i++) {
-        if ((unsigned char)(v->ptr[i] - '0') > 9)
+    if (v->len == 3) { /* most IDs: three digits, no loop */
+        a = (unsigned)v->ptr[0] - '1';
+        b = (unsigned)v->ptr[1] - '0';
+        c = (unsigned)v->ptr[2] - '0';
+        if ((a > 8) | (b > 9) | (c > 9))
             return NULL;
-        id = id * 10 + (unsigned)(v->ptr[i] - '0');
+        id = 100 + a * 100 + b * 10 + c;
+    } else {
+        if (v->len == 0 || v->len > 3 || v->ptr[0] == '0')
+            return NULL;
+        for (i = 0; i < v->len; i++) {
+            if ((unsigned char)(v->ptr[i] - '0') > 9)
+                return NULL;
+            id = id * 10 + (unsigned)(v->ptr[i] - '0');
+        }
     }
     if (id > SR_VT_MAX_ID || sr_vt_index[id] == 0)
         return NULL;
@@ -293,6 +303,23 @@ static int check_row(const sr_value *v, size_t n, unsigned where, int padded, sr
     return p->code = f.code;
 }
 
+/* Whether the row v[0..n) passes, for the block path: as
+ * sr_check_row_prog when each value's buffer holds SR_CHECK_PAD bytes
+ * (`padded`), with its compiled check inline, else by sr_check_row.  Any
+ * other answer than a pass is the slow way's to name. */
+#if defined(__GNUC__)
+__attribute__((noinline)) /* one copy for every caller, out of the scan loops */
+#endif
+static int row_passes(const sr_value *v, size_t n, unsigned where, int padded)
+{
+    const sr_vtemplate *e = find(&v[0], where);
+    if (e == NULL)
+        return 0;
+    if (padded)
+        return sr_prog_pass(&e->prog, v, n) || sr_check_row_padded(&e->spec, v, n) == SR_CHECK_PASS;
+    return sr_check_row(&e->spec, v, n) == SR_CHECK_PASS;
+}
+
 static int tokenizer_code(int err)
 {
     switch (err) {
@@ -357,23 +384,78 @@ static int long_field(const unsigned char *d, size_t len, size_t p, int strict, 
     return 1;
 }
 
+/* The row the block path is reading: its values so far and, for the
+ * field-by-field helper, the next field's start; row_start is the start
+ * of the first row not yet checked. */
+typedef struct {
+    sr_value v[VFAST_VALUES + 64];
+    size_t nv;
+    size_t p;
+    size_t row_start;
+} vrow;
+
+/* Add the value r->v[r->nv], whose field ends at the comma or LF d[e]
+ * (lf: a LF; blank: the field is empty): at a LF the row is checked, unless
+ * it is an empty line.  0, or -1 when the row does not pass or has too many
+ * values. */
+static int vrow_value(vrow *r, size_t len, size_t e, uint64_t lf, int blank, unsigned where)
+{
+    r->nv++;
+    if (!lf)
+        return r->nv < VFAST_VALUES ? 0 : -1;
+    if ((r->nv != 1 || !blank) && !row_passes(r->v, r->nv, where, e + SR_CHECK_PAD <= len))
+        return -1;
+    r->nv = 0;
+    r->row_start = e + 1;
+    return 0;
+}
+
+/* The UTF-8 of the block at d[bs], whose bytes >= 0x80 are the bits of
+ * `high` (not 0): the bytes from the first of them not yet checked (*to
+ * on) to the last, with the continuation bytes that follow it into the
+ * next block.  1 with *to past them when they are valid, else 0.  A span
+ * starts at a sequence's first byte: the one before ended a valid span, or
+ * the bytes between are ASCII. */
+static int span_utf8(const unsigned char *d, size_t len, size_t bs, uint64_t high, size_t *to)
+{
+    size_t a = bs + sr_ctz64(high), last = bs + 63 - sr_clz64(high), b = last + 1;
+    if (a < *to)
+        a = *to;
+    if (a >= b)
+        return 1;
+    if (b - a == 2 && (unsigned)(d[a] - 0xC2) <= 0xDF - 0xC2 && (d[a + 1] & 0xC0) == 0x80) {
+        *to = b; /* the commonest case: one two-byte sequence */
+        return 1;
+    }
+    while (b < len && b - last < 4 && (d[b] & 0xC0) == 0x80)
+        b++;
+    if (sr_utf8_check(d + a, b - a) != b - a)
+        return 0;
+    *to = b;
+    return 1;
+}
+
 #define SR_VFAST_NAME vfast_swar
+#define SR_VFAST_FIELDS vfields_swar
 #define SR_VFAST_ATTR
 #define SR_CLASSIFY sr_classify_swar
 #define SR_PREFIX_XOR sr_prefix_xor_shift
 #include "validate_fast.h"
 #undef SR_VFAST_NAME
+#undef SR_VFAST_FIELDS
 #undef SR_VFAST_ATTR
 #undef SR_CLASSIFY
 #undef SR_PREFIX_XOR
 
 #ifdef SR_USE_SSE2
 #define SR_VFAST_NAME vfast_sse2
+#define SR_VFAST_FIELDS vfields_sse2
 #define SR_VFAST_ATTR
 #define SR_CLASSIFY sr_classify_sse2
 #define SR_PREFIX_XOR sr_prefix_xor_shift
 #include "validate_fast.h"
 #undef SR_VFAST_NAME
+#undef SR_VFAST_FIELDS
 #undef SR_VFAST_ATTR
 #undef SR_CLASSIFY
 #undef SR_PREFIX_XOR
@@ -381,11 +463,13 @@ static int long_field(const unsigned char *d, size_t len, size_t p, int strict, 
 
 #ifdef SR_HAVE_AVX2
 #define SR_VFAST_NAME vfast_avx2
+#define SR_VFAST_FIELDS vfields_avx2
 #define SR_VFAST_ATTR SR_AVX2
 #define SR_CLASSIFY sr_classify_avx2
 #define SR_PREFIX_XOR sr_prefix_xor_clmul
 #include "validate_fast.h"
 #undef SR_VFAST_NAME
+#undef SR_VFAST_FIELDS
 #undef SR_VFAST_ATTR
 #undef SR_CLASSIFY
 #undef SR_PREFIX_XOR

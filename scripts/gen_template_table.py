@@ -25,11 +25,13 @@ from typing import Any, Dict, List, Sequence
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "csrc" / "templates_table.h"
 
-#: The most positions of one kind an sr_spec holds (SR_MAX_POSITIONS) and
-#: the most non-optional fixed values of a table entry (SR_VT_MAX_NEED), as
-#: csrc/smartrest.h defines them.
+#: The most positions of one kind an sr_spec holds (SR_MAX_POSITIONS), the
+#: most non-optional fixed values of a table entry (SR_VT_MAX_NEED) and the
+#: most positions of one kind of an sr_prog (SR_PROG_MAX), as csrc/smartrest.h
+#: defines them.
 MAX_POSITIONS = 16
 MAX_NEED = 32
+PROG_MAX = 4
 
 
 def _registry() -> Any:
@@ -45,6 +47,33 @@ def _registry() -> Any:
 
 def _list(values: Sequence[int]) -> str:
     return "{" + ", ".join(str(v) for v in values) + "}" if values else "{0}"
+
+
+def _prog(args: Dict[str, Any], slow: bool) -> str:
+    """The spec compiled (sr_prog of csrc/smartrest.h), `fast` only where the
+    program decides exactly what sr_check_row decides: required positions
+    below the fewest values a row takes (a row never lacks one, where
+    sr_check_row would leave it to Python), the others below 256, at most
+    PROG_MAX of each kind, and a repeating group, if any, without rules
+    (its values then always pass)."""
+    block = args["block"]
+    lo = max(args["min_len"], 2 if args["has_serial"] else 0)
+    req, one_of, checks = list(args["required"]), list(args["one_of"]), list(args["checks"])
+    fast = (not slow and max(len(req), len(one_of), len(checks)) <= PROG_MAX
+            and all(p < lo for p in req)
+            and all(p < 256 for p in one_of + [p for p, _ in checks])
+            and (block is None or (block[1] == 0 and block[2] <= 1 and not block[3]
+                                   and not block[4]))
+            and (block is not None or args["fixed_len"] >= lo))
+    if not fast:
+        return ".prog = {.fast = 0}"
+    span = f"SIZE_MAX - {lo}" if block is not None else str(args["fixed_len"] - lo)
+    # Unused required slots name value 0, the message ID, never empty.
+    return (f".prog = {{.fast = 1, .lo = {lo}, .span = {span}, "
+            f".req = {_list((req + [0] * PROG_MAX)[:PROG_MAX])}, "
+            f".n_one_of = {len(one_of)}, .one_of = {_list(one_of)}, "
+            f".ntyped = {len(checks)}, .tpos = {_list([p for p, _ in checks])}, "
+            ".ttype = {" + (", ".join(k for _, k in checks) if checks else "0") + "}}")
 
 
 def _entry(template: Any, where: str, args: Dict[str, Any], need: List[int]) -> str:
@@ -74,6 +103,7 @@ def _entry(template: Any, where: str, args: Dict[str, Any], need: List[int]) -> 
         need_text = ".nneed = 0, .need = {0}"
     return (f"    {{.id = {template.id}, .where = {where},\n"
             f"     .spec = {{{', '.join(spec)}}},\n"
+            f"     {_prog(args, slow)},\n"
             f"     {need_text}}},\n")
 
 

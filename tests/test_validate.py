@@ -316,3 +316,85 @@ def test_edge_values_on_the_block_path(c_check, value):
         encoded = smartrest.encode([row[:-1].split(",")])
         agree(c_check, encoded + fill, "s/us")
         agree(c_check, fill + encoded + fill, "s/us")
+
+
+# The C validator's block path reads 64-byte blocks whole, with the quote
+# state carried from block to block (csrc/validate_fast.h), and falls back to
+# reading field by field a block where a quote opens anywhere but at a
+# field's start or right after a closing quote; UTF-8 is checked per block
+# stretch.  Each row below is put at every offset of a block (a row of
+# 114, which takes any values, in front of it), followed or not by rows
+# that keep the block path going, in both modes.
+BLOCK_ROWS = [
+    b'400,c8y_E,"a,b\nc",2024-05-01T08:00:00.123+02:00\n',
+    b'400,c8y_E,"say \\"hi\\", ok",2024-05-01T08:00:00.123+02:00\n',
+    b'400,c8y_E,"say ""hi"", ok",2024-05-01T08:00:00Z\n',
+    b'400,c8y_E,"C:\\logs"\\,2024-05-01T08:00:00.123Z\n',
+    b'400,c8y_E,"C:\\logs"\\\\\r\n',
+    b'400,c8y_E,"ab"cd,2024-05-01T08:00:00.123+02:00\n',
+    b'400,c8y_E,"ab"c"d,e\n',
+    b'400,c8y_E,5"x,2024-05-01T08:00:00.123+02:00\n',
+    b'400,c8y_E,a\\"b,"c"\n',
+    b'400,c8y_E,"a\\\\",2024-05-01T08:00:00Z\n',
+    b'400,c8y_E,"",2024-05-01T08:00:00Z\n',
+    b'400,c8y_E,""\r\n',
+    b'400,c8y_E,""""\n',
+    b'400,c8y_E,"""",""\n',
+    b'"400","c8y_E","text"\r\n\r\n\n',
+    b'400,c8y_E,text\r\r\n',
+    b'400,c8y_E,"a\r"\n',
+    '400,c8y_E,Überhitzung °C, Lüfter\n'.encode(),
+    '400,c8y_E,"Überhitzung, °C",2024-05-01T08:00:00.123+02:00\n'.encode(),
+    b'400,c8y_E,bad \xc3(,2024-05-01T08:00:00Z\n',
+    b'400,c8y_E,cut \xe2\x82\n',
+    b'400,c8y_E,lone \x80\n',
+    b'400,c8y_E,\xed\xa0\x80\n',
+    b'200,c8y_T,T,"21.5",C\n',
+    b'200,c8y_T,T,21.5,C,"2024-05-01T08:00:00.123+02:00"\n',
+    b'200,c8y_T,T,21.5,C,2024-05-01T08:00:00.123+24:00\n',
+    b'200,c8y_T,T,,C\n',
+    b'200,c8y_T,T,1,C,,extra\n',
+    b'210,,,2024-05-01T08:00:00Z\n',
+    b'999,x\n',
+    b'400,c8y_E,"open\n',
+]
+BLOCK_FILL = b"200,c8y_Temperature,T,21.5,C,2024-05-01T08:00:00.123+02:00\n" * 3
+
+
+@pytest.mark.parametrize("row", BLOCK_ROWS)
+def test_rows_at_every_block_offset(c_check, row):
+    for shift in range(0, 66):
+        front = b"114," + b"x" * shift + b"\n"
+        for payload in (front + row + BLOCK_FILL, front + row, BLOCK_FILL + front + row * 3):
+            for strict in (False, True):
+                agree(c_check, payload, "s/us", strict=strict)
+
+
+def test_quoted_fields_across_blocks(c_check):
+    # Quoted values longer than a block, with escapes and separators in
+    # them, starting at every offset.
+    text = b'"' + b'ab,\\"c\n""d' * 12 + b'"'
+    for shift in range(0, 66):
+        front = b"114," + b"y" * shift + b"\n"
+        for tail in (b"", b"\\\\", b"x"):
+            payload = front + b"400,c8y_E," + text + tail + b",2024-05-01T08:00:00Z\n" + BLOCK_FILL
+            assert agree(c_check, payload, "s/us") is None
+            agree(c_check, payload, "s/us", strict=True)
+        agree(c_check, front + b"400,c8y_E," + text[:-1] + b"\n" + BLOCK_FILL, "s/us")
+
+
+DATE_LAYOUT_SAMPLES = ["2024-05-01T08:00:00Z", "2024-05-01T08:00:00.123Z",
+                       "2024-05-01T08:00:00+02:00", "2024-05-01T08:00:00.123456Z",
+                       "2024-05-01T08:00:00.123-02:00", "2024-05-01T08:00:00.123456+02:00",
+                       "2024-12-31T23:59:60.999-23:59", "2024-10-10T19:09:59,5+20:00"]
+
+
+@pytest.mark.parametrize("date", DATE_LAYOUT_SAMPLES)
+def test_date_layouts_byte_by_byte(c_check, date):
+    # Every byte of a date of each layout the block path checks whole,
+    # replaced by bytes at the edges of the ranges.
+    for i in range(len(date)):
+        for c in "0123456789/:;-+,.ZzT ":
+            value = date[:i] + c + date[i + 1:]
+            row = f"200,c8y_T,T,1,C,{value}\n".encode()
+            agree(c_check, row + BLOCK_FILL, "s/us")
