@@ -321,21 +321,6 @@ static inline int check_row(const sr_spec *t, const sr_value *v, size_t n, int p
     return SR_CHECK_PASS;
 }
 
-/* sr_check_row_padded out of line, so that sr_check_row_prog's own path
- * keeps its few registers. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static int row_by_spec(const sr_spec *t, const sr_value *v, size_t n)
-{
-    return check_row(t, v, n, 1);
-}
-
-int sr_check_row_prog(const sr_spec *t, const sr_prog *g, const sr_value *v, size_t n)
-{
-    return sr_prog_pass(g, v, n) ? SR_CHECK_PASS : row_by_spec(t, v, n);
-}
-
 int sr_check_row(const sr_spec *t, const sr_value *v, size_t n)
 {
     return check_row(t, v, n, 0);

@@ -1,9 +1,9 @@
 /* The fast value checks of the template layer's syntaxes, for values
- * whose buffers hold SR_CHECK_PAD readable bytes, and the compiled row
- * check (sr_prog) that uses them (internal to the C core: check.c builds
- * sr_check_value_padded and sr_check_row_prog on them, validate.c's block
- * path calls them inline).  Each answers only "passes" (1) for sure; any
- * other answer is the exact checks' of check.c. */
+ * whose buffers hold SR_CHECK_PAD readable bytes (internal to the C core:
+ * check.c builds sr_check_value_padded on them, the compiled row checks of
+ * templates_table.h that validate.c's block path runs call them inline).
+ * Each answers only "passes" (1) for sure; any other answer is the exact
+ * checks' of check.c. */
 #ifndef SMARTREST_CHECK_FAST_H
 #define SMARTREST_CHECK_FAST_H
 
@@ -163,32 +163,6 @@ static inline int typed_pass(int type, const unsigned char *s, size_t n)
     if (type == SR_TYPE_DATE && date_layout_check(s, n) > 0)
         return 1;
     return sr_check_value_padded(type, s, n) == SR_CHECK_PASS;
-}
-
-/* Whether the row v[0..n) (padded, n >= 1, v[0] non-empty) passes the
- * compiled check g for sure (sr_prog); 0: the spec decides. */
-static inline int sr_prog_pass(const sr_prog *g, const sr_value *v, size_t n)
-{
-    size_t i;
-    /* The count and the required values without a branch of their own;
-     * the others one by one. */
-    if (!g->fast || n - g->lo > g->span ||
-        !((v[g->req[0]].len != 0) & (v[g->req[1]].len != 0) & (v[g->req[2]].len != 0) &
-          (v[g->req[3]].len != 0)))
-        return 0;
-    if (g->n_one_of) {
-        for (i = 0; i < g->n_one_of; i++)
-            if (g->one_of[i] < n && v[g->one_of[i]].len != 0)
-                break;
-        if (i == g->n_one_of)
-            return 0;
-    }
-    for (i = 0; i < g->ntyped; i++) {
-        size_t p = g->tpos[i];
-        if (p < n && v[p].len != 0 && !typed_pass(g->ttype[i], v[p].ptr, v[p].len))
-            return 0;
-    }
-    return 1;
 }
 
 #endif /* SMARTREST_CHECK_FAST_H */

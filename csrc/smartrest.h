@@ -252,37 +252,6 @@ int sr_check_row(const sr_spec *t, const sr_value *v, size_t n);
  * from each value's ptr on (sr_check_value_padded): the same answer. */
 int sr_check_row_padded(const sr_spec *t, const sr_value *v, size_t n);
 
-/* The most required, one-of and typed values of the fixed part an sr_prog
- * checks. */
-#define SR_PROG_MAX 4
-
-/* The row check of a spec compiled for the commonest specs
- * (sr_check_row_prog).  With `fast`, a row of n values passes when
- * lo <= n <= lo + span, the values req[0..4) are non-empty (unused slots
- * name value 0), one of the values one_of[0..n_one_of) below n is (when
- * n_one_of is not 0), and each value tpos[i] < n (i < ntyped) that is
- * non-empty has the syntax ttype[i]: for such a spec that is exactly when
- * sr_check_row passes.  The generator of the tables writes `fast` only
- * then: required positions below lo, the others below 256, at most
- * SR_PROG_MAX positions of each kind, a repeating group only without
- * rules. */
-typedef struct {
-    int fast;
-    size_t lo;
-    size_t span;
-    unsigned char req[SR_PROG_MAX];
-    unsigned char n_one_of;
-    unsigned char one_of[SR_PROG_MAX];
-    unsigned char ntyped;
-    unsigned char tpos[SR_PROG_MAX];
-    unsigned char ttype[SR_PROG_MAX];
-} sr_prog;
-
-/* sr_check_row_padded's answer for the row v[0..n) (padded as there), by
- * g (compiled from t) where it can tell, else by t.  n must be at least 1
- * and v[0] non-empty (a message ID that named t). */
-int sr_check_row_prog(const sr_spec *t, const sr_prog *g, const sr_value *v, size_t n);
-
 /* How far sr_check_row reads: it reads v[i] only for i < sr_spec_reach(t)
  * (0 for a slow spec, SIZE_MAX with a repeating group), so a caller may
  * leave the values from there on unset.  For a valid t. */
@@ -318,14 +287,14 @@ enum { SR_VT_UP = 1, SR_VT_DOWN = 2 };
 #define SR_VT_MAX_NEED 32
 
 /* One template of the validation tables: its message ID, the registries
- * it is in, its sr_spec, that spec compiled, and the positions of its
- * fixed values that a row may not leave out (need[0..nneed), ascending),
- * which name the value a short row misses. */
+ * it is in, its sr_spec and the positions of its fixed values that a row
+ * may not leave out (need[0..nneed), ascending), which name the value a
+ * short row misses.  (The tables also hold each spec compiled into C,
+ * sr_vt_pass.) */
 typedef struct {
     unsigned id;
     unsigned where;
     sr_spec spec;
-    sr_prog prog; /* spec compiled (sr_check_row_prog) */
     size_t nneed;
     size_t need[SR_VT_MAX_NEED];
 } sr_vtemplate;

@@ -157,32 +157,38 @@ static int check_size(const unsigned char *d, size_t len, const unsigned char *t
     return SR_V_TOO_LARGE;
 }
 
-/* The template of message ID v, among the registries of `where`, or NULL. */
-static inline const sr_vtemplate *find(const sr_value *v, unsigned where)
+/* 1 + the index in sr_vt_templates of the template of message ID v, among
+ * the registries of `where` (SR_VT_UP, or both), or 0 for none. */
+static inline unsigned find_index(const sr_value *v, unsigned where)
 {
     size_t i;
     unsigned id = 0, a, b, c;
-    const sr_vtemplate *e;
     if (v->len == 3) { /* most IDs: three digits, no loop */
         a = (unsigned)v->ptr[0] - '1';
         b = (unsigned)v->ptr[1] - '0';
         c = (unsigned)v->ptr[2] - '0';
         if ((a > 8) | (b > 9) | (c > 9))
-            return NULL;
+            return 0;
         id = 100 + a * 100 + b * 10 + c;
     } else {
         if (v->len == 0 || v->len > 3 || v->ptr[0] == '0')
-            return NULL;
+            return 0;
         for (i = 0; i < v->len; i++) {
             if ((unsigned char)(v->ptr[i] - '0') > 9)
-                return NULL;
+                return 0;
             id = id * 10 + (unsigned)(v->ptr[i] - '0');
         }
     }
-    if (id > SR_VT_MAX_ID || sr_vt_index[id] == 0)
-        return NULL;
-    e = &sr_vt_templates[sr_vt_index[id] - 1];
-    return (e->where & where) ? e : NULL;
+    if (id > SR_VT_MAX_ID)
+        return 0;
+    return (where == SR_VT_UP ? sr_vt_index_up : sr_vt_index)[id];
+}
+
+/* The template of message ID v, among the registries of `where`, or NULL. */
+static const sr_vtemplate *find(const sr_value *v, unsigned where)
+{
+    unsigned k = find_index(v, where);
+    return k ? &sr_vt_templates[k - 1] : NULL;
 }
 
 /* The message ID as a number when it is ASCII digits, else -1; -2 for
@@ -303,21 +309,22 @@ static int check_row(const sr_value *v, size_t n, unsigned where, int padded, sr
     return p->code = f.code;
 }
 
-/* Whether the row v[0..n) passes, for the block path: as
- * sr_check_row_prog when each value's buffer holds SR_CHECK_PAD bytes
- * (`padded`), with its compiled check inline, else by sr_check_row.  Any
- * other answer than a pass is the slow way's to name. */
+/* Whether the row v[0..n) passes, for the block path: by its template's
+ * spec compiled into C (sr_vt_pass) and else sr_check_row_padded when
+ * each value's buffer holds SR_CHECK_PAD bytes (`padded`), else by
+ * sr_check_row.  Any other answer than a pass is the slow way's to name. */
 #if defined(__GNUC__)
 __attribute__((noinline)) /* one copy for every caller, out of the scan loops */
 #endif
 static int row_passes(const sr_value *v, size_t n, unsigned where, int padded)
 {
-    const sr_vtemplate *e = find(&v[0], where);
-    if (e == NULL)
+    unsigned k = find_index(&v[0], where);
+    if (k == 0)
         return 0;
     if (padded)
-        return sr_prog_pass(&e->prog, v, n) || sr_check_row_padded(&e->spec, v, n) == SR_CHECK_PASS;
-    return sr_check_row(&e->spec, v, n) == SR_CHECK_PASS;
+        return sr_vt_pass(k - 1, v, n) ||
+               sr_check_row_padded(&sr_vt_templates[k - 1].spec, v, n) == SR_CHECK_PASS;
+    return sr_check_row(&sr_vt_templates[k - 1].spec, v, n) == SR_CHECK_PASS;
 }
 
 static int tokenizer_code(int err)

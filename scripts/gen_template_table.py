@@ -25,13 +25,11 @@ from typing import Any, Dict, List, Sequence
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "csrc" / "templates_table.h"
 
-#: The most positions of one kind an sr_spec holds (SR_MAX_POSITIONS), the
-#: most non-optional fixed values of a table entry (SR_VT_MAX_NEED) and the
-#: most positions of one kind of an sr_prog (SR_PROG_MAX), as csrc/smartrest.h
-#: defines them.
+#: The most positions of one kind an sr_spec holds (SR_MAX_POSITIONS) and
+#: the most non-optional fixed values of a table entry (SR_VT_MAX_NEED), as
+#: csrc/smartrest.h defines them.
 MAX_POSITIONS = 16
 MAX_NEED = 32
-PROG_MAX = 4
 
 
 def _registry() -> Any:
@@ -49,38 +47,55 @@ def _list(values: Sequence[int]) -> str:
     return "{" + ", ".join(str(v) for v in values) + "}" if values else "{0}"
 
 
-def _prog(args: Dict[str, Any], slow: bool) -> str:
-    """The spec compiled (sr_prog of csrc/smartrest.h), `fast` only where the
-    program decides exactly what sr_check_row decides: required positions
-    below the fewest values a row takes (a row never lacks one, where
-    sr_check_row would leave it to Python), the others below 256, at most
-    PROG_MAX of each kind, and a repeating group, if any, without rules
-    (its values then always pass)."""
+#: The C name of each value syntax's code, for the compiled checks.
+_TYPE_NAMES = ("SR_TYPE_NUMBER", "SR_TYPE_INTEGER", "SR_TYPE_BOOLEAN", "SR_TYPE_DATE")
+
+
+def _pass_case(index: int, template: Any, args: Dict[str, Any], slow: bool) -> str:
+    """The case of sr_vt_pass for the template at `index`: its spec compiled
+    into straight C, written only where that decides exactly what
+    sr_check_row passes: required positions below the fewest values a row
+    takes (a row never lacks one, where sr_check_row would leave it to
+    Python) and a repeating group, if any, without rules (its values then
+    always pass).  Empty for any other template (sr_vt_pass: 0)."""
     block = args["block"]
     lo = max(args["min_len"], 2 if args["has_serial"] else 0)
     req, one_of, checks = list(args["required"]), list(args["one_of"]), list(args["checks"])
-    fast = (not slow and max(len(req), len(one_of), len(checks)) <= PROG_MAX
-            and all(p < lo for p in req)
-            and all(p < 256 for p in one_of + [p for p, _ in checks])
-            and (block is None or (block[1] == 0 and block[2] <= 1 and not block[3]
-                                   and not block[4]))
-            and (block is not None or args["fixed_len"] >= lo))
-    if not fast:
-        return ".prog = {.fast = 0}"
-    span = f"SIZE_MAX - {lo}" if block is not None else str(args["fixed_len"] - lo)
-    # Unused required slots name value 0, the message ID, never empty.
-    return (f".prog = {{.fast = 1, .lo = {lo}, .span = {span}, "
-            f".req = {_list((req + [0] * PROG_MAX)[:PROG_MAX])}, "
-            f".n_one_of = {len(one_of)}, .one_of = {_list(one_of)}, "
-            f".ntyped = {len(checks)}, .tpos = {_list([p for p, _ in checks])}, "
-            ".ttype = {" + (", ".join(k for _, k in checks) if checks else "0") + "}}")
+    if (slow or not all(p < lo for p in req)
+            or (block is not None and (block[1] != 0 or block[2] > 1 or block[3] or block[4]))
+            or (block is None and args["fixed_len"] < lo)):
+        return ""
+    tests = []
+    if block is None:
+        tests.append(f"n - {lo} > {args['fixed_len'] - lo}")
+    elif lo > 0:
+        tests.append(f"n < {lo}")
+    if req:  # one branch for all: the lengths tested without one each
+        tests.append("!(" + " & ".join(f"(v[{p}].len != 0)" for p in req) + ")")
+    if one_of:
+        tests.append("!(" + " || ".join(f"({p} < n && v[{p}].len != 0)" for p in one_of) + ")")
+    for p, code in checks:
+        if code not in _TYPE_NAMES:
+            return ""
+        present = f"v[{p}].len != 0" if p < lo else f"{p} < n && v[{p}].len != 0"
+        tests.append(f"({present} && !typed_pass({code}, v[{p}].ptr, v[{p}].len))")
+    body = "".join(f"        if ({t})\n            return 0;\n" for t in tests)
+    return f"    case {index}: /* {template.id} */\n{body}        return 1;\n"
+
+
+def _slow(args: Dict[str, Any], need: List[int]) -> bool:
+    """Whether every row of the template is left to Python: the registry
+    says so, or the tables lack the room."""
+    block = args["block"]
+    breq, bchk = (block[3], block[4]) if block is not None else ((), ())
+    lists = (args["required"], args["checks"], args["one_of"], breq, bchk)
+    return bool(args["slow"]) or max(map(len, lists)) > MAX_POSITIONS or len(need) > MAX_NEED
 
 
 def _entry(template: Any, where: str, args: Dict[str, Any], need: List[int]) -> str:
     block = args["block"]
     width, min_items, min_last, breq, bchk = block if block is not None else (1, 0, 0, (), ())
-    lists = (args["required"], args["checks"], args["one_of"], breq, bchk)
-    slow = bool(args["slow"]) or max(map(len, lists)) > MAX_POSITIONS or len(need) > MAX_NEED
+    slow = _slow(args, need)
     spec = [f".slow = {int(slow)}", f".has_serial = {int(args['has_serial'])}",
             f".min_len = {args['min_len']}", f".fixed_len = {args['fixed_len']}"]
     if not slow:
@@ -103,7 +118,6 @@ def _entry(template: Any, where: str, args: Dict[str, Any], need: List[int]) -> 
         need_text = ".nneed = 0, .need = {0}"
     return (f"    {{.id = {template.id}, .where = {where},\n"
             f"     .spec = {{{', '.join(spec)}}},\n"
-            f"     {_prog(args, slow)},\n"
             f"     {need_text}}},\n")
 
 
@@ -115,29 +129,49 @@ def render() -> str:
     up_type = topics._TYPE_OF[(topics.STATIC, "up")]
     up_shape = topics._SHAPES[up_type]
     modes = "".join(m for m in up_shape.modes if m in topics.PROCESSING_MODES)
-    entries = []
+    entries, cases, up = [], [], set()
     for key, t in sorted(registry._STATIC.items(), key=lambda kv: int(kv[0])):
         where = "SR_VT_UP" if key in registry._STATIC_UP else "SR_VT_DOWN"
         need = [i + 1 for i, p in enumerate(t.params) if p.requirement != types.OPTIONAL]
-        entries.append(_entry(t, where, payload._spec_args(t, codes), need))
+        args = payload._spec_args(t, codes)
+        entries.append(_entry(t, where, args, need))
+        cases.append(_pass_case(len(entries) - 1, t, args, _slow(args, need)))
+        if key in registry._STATIC_UP:
+            up.add(int(key))
     ids = [int(k) for k in registry._STATIC]
     index = [0] * (max(ids) + 1)
+    index_up = [0] * (max(ids) + 1)
     for i, tid in enumerate(sorted(ids)):
         index[tid] = i + 1
-    rows = [", ".join(str(v) for v in index[i:i + 20]) for i in range(0, len(index), 20)]
+        if tid in up:
+            index_up[tid] = i + 1
+
+    def rows(values: List[int]) -> str:
+        return ",\n    ".join(", ".join(str(v) for v in values[i:i + 20])
+                               for i in range(0, len(values), 20))
+
     return (
         "/* Generated by scripts/gen_template_table.py from smartrest/data/templates.json"
         " through the\n * registry of smartrest.templates: do not edit. */\n"
         "#ifndef SMARTREST_TEMPLATES_TABLE_H\n#define SMARTREST_TEMPLATES_TABLE_H\n\n"
-        '#include "smartrest.h"\n\n'
+        '#include "check_fast.h"\n#include "smartrest.h"\n\n'
         "/* Upstream static topics: <mode>/" + up_type + "[/<child>], <mode> one of these. */\n"
         f'#define SR_VT_UP_MODES "{modes}"\n#define SR_VT_UP_TYPE "{up_type}"\n'
         f"#define SR_VT_UP_CHILD {int(up_shape.child)}\n\n"
         f"#define SR_VT_COUNT {len(entries)}\n#define SR_VT_MAX_ID {max(ids)}\n\n"
         "static const sr_vtemplate sr_vt_templates[SR_VT_COUNT] = {\n" + "".join(entries)
-        + "};\n\n/* Message ID -> 1 + its index in sr_vt_templates, 0: none. */\n"
+        + "};\n\n"
+        "/* Whether the row v[0..n) (n >= 1, each value's buffer holding SR_CHECK_PAD bytes)\n"
+        " * passes the template at index k for sure: its spec compiled, 1 only when\n"
+        " * sr_check_row_padded passes; 0: the spec decides. */\n"
+        "static inline int sr_vt_pass(unsigned k, const sr_value *v, size_t n)\n{\n"
+        "    switch (k) {\n" + "".join(cases) + "    default:\n        return 0;\n    }\n}\n"
+        + "\n/* Message ID -> 1 + its index in sr_vt_templates, 0: none. */\n"
         "static const unsigned short sr_vt_index[SR_VT_MAX_ID + 1] = {\n    "
-        + ",\n    ".join(rows) + "\n};\n\n#endif\n"
+        + rows(index) + "\n};\n\n"
+        "/* The same for the templates of the upstream registry (SR_VT_UP) alone. */\n"
+        "static const unsigned short sr_vt_index_up[SR_VT_MAX_ID + 1] = {\n    "
+        + rows(index_up) + "\n};\n\n#endif\n"
     )
 
 
