@@ -5,6 +5,7 @@ implementation and a warning, unless SMARTREST_REQUIRE_EXTENSION=1 is set,
 which makes the build fail instead.  Any other build error fails the build.
 """
 
+import glob
 import os
 import subprocess
 import sys
@@ -48,8 +49,10 @@ if SANITIZE and sys.platform != "win32":
 
 def _extension(name, sources):
     """One extension module of the package: the C core's headers, the build's flags."""
+    # depends: a change to any header of the core rebuilds the module.
     return Extension(name, sources=sources, include_dirs=["csrc"], extra_compile_args=cflags,
-                     extra_link_args=ldflags, define_macros=[("CYTHON_TRACE", "0")])
+                     extra_link_args=ldflags, define_macros=[("CYTHON_TRACE", "0")],
+                     depends=sorted(glob.glob("csrc/*.h")))
 
 
 def _extensions():
