@@ -51,8 +51,21 @@ def validate(
         TypeError, ValueError: bad arguments, as for :func:`smartrest.decode`.
     """
     fast = _C
-    if fast is not None and _fast_verdict(fast, payload, topic, qos, limit, strict) is None:
-        return
+    if fast is not None:
+        # The common call (bytes, a str topic or none, the default options)
+        # goes straight to the C verdict; anything else through _fast_verdict.
+        if (type(payload) is bytes and limit is LIMIT and qos == 0 and type(qos) is int
+                and strict is False):
+            if topic is None:
+                if fast.check(payload, None, 0, LIMIT, False) is None:
+                    return
+            elif type(topic) is str and topic.isascii():
+                if fast.check(payload, topic.encode("ascii"), 0, LIMIT, False) is None:
+                    return
+            elif _fast_verdict(fast, payload, topic, qos, limit, strict) is None:
+                return
+        elif _fast_verdict(fast, payload, topic, qos, limit, strict) is None:
+            return
     from .templates import decode_messages
 
     decode_messages(payload, topic=topic, qos=qos, limit=limit, strict=strict)
