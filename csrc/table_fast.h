@@ -36,6 +36,8 @@ SR_TFAST_ATTR static int SR_TFAST_NAME(sr_table_set *s, const sr_payload *pl, in
     shape.k = -1;
     shape.n = 0;
     shape.mask = 0;
+    shape.id = 0;
+    shape.id_k = -1;
     while (p < len) {
         const size_t bs = p;
         sr_masks m;
