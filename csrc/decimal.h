@@ -44,10 +44,10 @@ static inline int sr_decimal_word(uint64_t v, size_t m, int neg, double *out)
     z = (x - ones) & ~x & highs;
     dot = z ? (size_t)__builtin_ctzll(z) / 8 : 8;
     if (dot < m) {
-        /* Remove the point: the bytes above it move down one place. */
-        uint64_t below = dot ? v & (~UINT64_C(0) >> (8 * (8 - dot))) : 0;
-        uint64_t above = dot < 7 ? (v >> (8 * (dot + 1))) << (8 * dot) : 0;
-        digits = below | above;
+        /* Remove the point: the bytes above it move down one place (dot
+         * is below 8 here). */
+        uint64_t below = (UINT64_C(1) << (8 * dot)) - 1;
+        digits = (v & below) | ((v >> 8) & ~below);
         k = m - 1;
         frac = k - dot;
     } else {

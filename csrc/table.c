@@ -886,7 +886,8 @@ static int fast_row(sr_table_set *s, const sr_payload *p, int64_t message, uint6
     const unsigned char *end = p->ptr + p->len;
     const sr_table_template *tt;
     sr_table *t;
-    size_t c, row;
+    sr_column *cols;
+    size_t c, row, ncols;
     int k, r;
     uint32_t id;
     if (flags0 & SR_F_QUOTED)
@@ -931,12 +932,19 @@ static int fast_row(sr_table_set *s, const sr_payload *p, int64_t message, uint6
         r = put_string(&t->cols[0], row, p->device, p->device_len, p->device != NULL);
     /* The common values here, the others (and the errors) in put_value,
      * which gives the same items. */
-    for (c = 1; c <= tt->ncols && r == ROW_OK; c++) {
-        sr_column *col = &t->cols[c];
+    if (r != ROW_OK)
+        return r;
+    /* In locals: the stores to the columns may alias the structs. */
+    ncols = tt->ncols;
+    cols = t->cols;
+    for (c = 1; c <= ncols; c++) {
+        sr_column *col = &cols[c];
         const unsigned char *q = v[c].ptr;
         size_t len = c < n ? v[c].len : 0;
         if (len == 0) {
             r = put_value(t, c, col, row, NULL, 0, 0);
+            if (r != ROW_OK)
+                return r;
             continue;
         }
         switch (col->type) {
@@ -955,17 +963,9 @@ static int fast_row(sr_table_set *s, const sr_payload *p, int64_t message, uint6
                 }
             }
 #endif
-            if (col->last) { /* the value of the row before, most often */
-                const int32_t *off = (const int32_t *)col->offsets.p;
-                size_t j = col->last - 1;
-                if ((size_t)(off[j + 1] - off[j]) == len &&
-                    same_bytes(col->data.p + off[j], q, len)) {
-                    ((int32_t *)col->values.p)[row] = (int32_t)j;
-                    set_bit(&col->valid, row);
-                    continue;
-                }
-            }
             r = put_dict(col, row, q, len);
+            if (r != ROW_OK)
+                return r;
             continue;
 #ifdef SR_DECIMAL_WORDS
         case SR_COL_NUMBER: {
@@ -991,8 +991,10 @@ static int fast_row(sr_table_set *s, const sr_payload *p, int64_t message, uint6
             break;
         }
         r = put_value(t, c, col, row, q, len, (size_t)(end - q));
+        if (r != ROW_OK)
+            return r;
     }
-    return r;
+    return ROW_OK;
 }
 
 #define SR_TFAST_NAME tfast_swar
