@@ -12,7 +12,14 @@
  * any row these tables do not decide (a decode error, a row that does not
  * fit or that only the Python checks can judge, a date that is no real
  * date, an integer outside int64) is rolled back and reported: the template
- * layer reads it instead. */
+ * layer reads it instead.
+ *
+ * Most payloads (unquoted fields, LF line ends) do not go through the
+ * tokenizer's field records: table_fast.h reads their values from the
+ * 64-byte block masks of simd.h and hands each row to fast_row, which
+ * takes the common values (the dictionary string of the row before, a
+ * short decimal, a fixed-layout date) inline and the rest as take_row
+ * does.  Every other payload takes the general path above. */
 #if defined(__linux__) && !defined(_DEFAULT_SOURCE)
 #define _DEFAULT_SOURCE /* madvise, posix_memalign */
 #endif
