@@ -6,6 +6,7 @@
  * 22, one correctly rounded multiplication or division gives the correctly
  * rounded result.  Anything else is left to the caller's general parser. */
 #include "smartrest.h"
+#include "decimal.h"
 
 #include <string.h>
 
@@ -13,8 +14,7 @@ static const double pow10_exact[23] = {
     1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-#if defined(__SIZEOF_INT128__) && defined(__BYTE_ORDER__) && \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__SIZEOF_INT128__) && defined(SR_DECIMAL_WORDS)
 #define SR_SWAR_DECIMAL 1
 __extension__ typedef unsigned __int128 sr_u128;
 
@@ -25,54 +25,17 @@ static uint64_t load_le(const unsigned char *p, size_t k)
     return w;
 }
 
-/* Eight digit values (0-9, the most significant in the lowest byte) as a
- * number, in three multiplications (the method of simdjson and
- * fast_float). */
-static uint64_t eight_digits(uint64_t v)
-{
-    v = v * 10 + (v >> 8);
-    return (((v & UINT64_C(0x000000FF000000FF)) * (100 + (UINT64_C(1000000) << 32))) +
-            (((v >> 16) & UINT64_C(0x000000FF000000FF)) * (1 + (UINT64_C(10000) << 32)))) >>
-           32;
-}
-
 /* parse_short_decimal for the m <= 8 characters at p after the sign, in
- * 64-bit words: most measurement values are that short. */
+ * one 64-bit word (decimal.h): most measurement values are that short. */
 static int parse_eight(const unsigned char *p, size_t m, int neg, double *out)
 {
-    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
-    uint64_t v, x, z, digits;
-    size_t dot, k, frac = 0;
+    uint64_t v;
     if (m >= 4)
         v = load_le(p, 4) | (load_le(p + m - 4, 4) << (8 * (m - 4)));
     else
         v = (uint64_t)p[0] | ((uint64_t)p[m / 2] << (8 * (m / 2))) |
             ((uint64_t)p[m - 1] << (8 * (m - 1)));
-    x = v ^ (ones * 0x2E); /* the first '.': the lowest zero byte of x */
-    z = (x - ones) & ~x & highs;
-    dot = z ? (size_t)__builtin_ctzll(z) / 8 : 8;
-    if (dot < m) {
-        uint64_t below = dot ? v & (~UINT64_C(0) >> (8 * (8 - dot))) : 0;
-        uint64_t above = dot < 7 ? (v >> (8 * (dot + 1))) << (8 * dot) : 0;
-        digits = below | above;
-        k = m - 1;
-        frac = k - dot;
-    } else {
-        digits = v;
-        k = m;
-    }
-    if (k == 0)
-        return SR_NUM_SLOW;
-    digits = (digits ^ (ones * 0x30)) << (8 * (8 - k));
-    if (((digits + ones * 0x76) | digits) & highs)
-        return SR_NUM_SLOW;
-    {
-        double d = (double)eight_digits(digits);
-        if (frac)
-            d /= pow10_exact[frac];
-        *out = neg ? -d : d;
-    }
-    return SR_NUM_OK;
+    return sr_decimal_word(v, m, neg, out);
 }
 
 /* The common measurement value, [+-]digits[.digits] with at most 16
@@ -141,8 +104,8 @@ static int parse_short_decimal(const unsigned char *s, size_t n, double *out)
     digits = (digits ^ (ones * 0x30)) << (8 * (16 - k));
     if (((digits + ones * 0x76) | digits) & (ones * 0x80))
         return SR_NUM_SLOW;
-    t = eight_digits((uint64_t)digits);
-    w = t * 100000000 + eight_digits((uint64_t)(digits >> 64));
+    t = sr_eight_digits((uint64_t)digits);
+    w = t * 100000000 + sr_eight_digits((uint64_t)(digits >> 64));
     if (w > (UINT64_C(1) << 53))
         return SR_NUM_SLOW;
     {

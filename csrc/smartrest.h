@@ -359,7 +359,7 @@ typedef struct {
  * string column dictionary-encoded: `values` int32 indices into a
  * dictionary of `distinct` strings in order of first appearance, their
  * int32 offsets (distinct + 1) in `offsets` and bytes in `data`; `hash`,
- * `mark_distinct`, `last` and the day_ fields are internal. */
+ * `mark_distinct`, the last_ fields and the day_ fields are internal. */
 typedef struct {
     int type;
     sr_buf valid;
@@ -375,6 +375,10 @@ typedef struct {
     uint64_t day_key[2];
     int64_t day_seconds;
     int day_valid;
+    /* SR_COL_DICT: the string of entry last - 1 (when last is not 0), its
+     * first 16 bytes zero-padded and its length. */
+    uint64_t last_word[2];
+    size_t last_len;
 } sr_column;
 
 /* A template as sr_table_run reads it: its row check (a spec without a

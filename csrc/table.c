@@ -12,11 +12,20 @@
  * any row these tables do not decide (a decode error, a row that does not
  * fit or that only the Python checks can judge, a date that is no real
  * date, an integer outside int64) is rolled back and reported: the template
- * layer reads it instead. */
+ * layer reads it instead.
+ *
+ * Most payloads (unquoted fields, LF line ends) do not go through the
+ * tokenizer's field records: table_fast.h reads their values from the
+ * 64-byte block masks of simd.h and hands each row to fast_row, which
+ * takes the common values (the dictionary string of the row before, a
+ * short decimal, a fixed-layout date) inline and the rest as take_row
+ * does.  Every other payload takes the general path above. */
 #if defined(__linux__) && !defined(_DEFAULT_SOURCE)
 #define _DEFAULT_SOURCE /* madvise, posix_memalign */
 #endif
 #include "arrow_c.h"
+#include "decimal.h"
+#include "simd.h"
 #include "smartrest.h"
 
 #include <stdint.h>
@@ -87,6 +96,14 @@ static void buf_free(sr_buf *b)
     b->p = NULL;
     b->len = b->cap = 0;
 }
+
+/* A function of the per-value path inlined into it even where the
+ * compiler would rather not: its call costs as much as its work. */
+#if defined(__GNUC__)
+#define TABLE_INLINE inline __attribute__((always_inline))
+#else
+#define TABLE_INLINE inline
+#endif
 
 /* ------------------------------------------------------------ dates */
 
@@ -187,6 +204,13 @@ static int minute_of(const unsigned char *s, int64_t *out)
     return 1;
 }
 
+static uint64_t date_word(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
 /* The fixed layouts YYYY-MM-DDTHH:MM:SS[.fff](Z|z|+HH:MM|-HH:MM) without a
  * branch per character: 1 and *out set when s is one of them and a real
  * date (year 1 or later, second below 60, offset hour below 24), else 0
@@ -194,7 +218,7 @@ static int minute_of(const unsigned char *s, int64_t *out)
  * passes sr_is_date and converts as sr_date_micros converts it.  col keeps
  * the minute of the last date taken: a column of measurements repeats it
  * from row to row, and then only the seconds and the zone are read. */
-static int date_fixed(sr_column *col, const unsigned char *s, size_t n, int64_t *out)
+static TABLE_INLINE int date_fixed(sr_column *col, const unsigned char *s, size_t n, int64_t *out)
 {
     size_t tz;
     unsigned s0, s1, f0 = 0, f1 = 0, f2 = 0;
@@ -218,6 +242,42 @@ static int date_fixed(sr_column *col, const unsigned char *s, size_t n, int64_t 
         col->day_seconds = base;
         col->day_valid = 1;
     }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (tz == 23) {
+        /* :SS.fff and the zone in two words: every digit byte xor '0' and
+         * every separator xor itself must be at most 9 and 0.  Adding 0x76
+         * sets the high bit of a byte above 9 (a byte with it set already
+         * is caught by the or); a carry out of a byte happens only from
+         * one that is caught. */
+        const uint64_t highs = UINT64_C(0x8080808080808080);
+        uint64_t a = date_word(s + 16) ^ UINT64_C(0x003030302E30303A);
+        if (((a + UINT64_C(0x7676767676767676)) | a) & highs & UINT64_C(0x00FFFFFFFFFFFFFF) ||
+            (a & UINT64_C(0x00000000FF0000FF)) || ((a >> 8) & 0xFF) > 5)
+            return 0;
+        micro = (int64_t)(((a >> 32) & 0xFF) * 100 + ((a >> 40) & 0xFF) * 10 +
+                          ((a >> 48) & 0xFF)) * 1000;
+        if (n == 24) {
+            if ((s[23] | 0x20) != 'z')
+                return 0;
+        } else {
+            uint64_t b = date_word(s + 21) ^ UINT64_C(0x30303A3030000000);
+            unsigned hh, mm;
+            if ((((b + UINT64_C(0x7676767676767676)) | b) & highs & UINT64_C(0xFFFFFFFFFF000000)) ||
+                ((b >> 40) & 0xFF) || (s[23] != '+' && s[23] != '-'))
+                return 0;
+            hh = (unsigned)((b >> 24) & 0xFF) * 10 + (unsigned)((b >> 32) & 0xFF);
+            mm = (unsigned)((b >> 48) & 0xFF);
+            if (hh > 23 || mm > 5)
+                return 0;
+            offset = (int64_t)(hh * 60 + mm * 10 + (unsigned)(b >> 56)) * 60;
+            if (s[23] == '-')
+                offset = -offset;
+        }
+        *out = (base + (int64_t)(((a >> 8) & 0xFF) * 10 + ((a >> 16) & 0xFF)) - offset) *
+                   1000000 + micro;
+        return 1;
+    }
+#endif
     s0 = (unsigned)s[17] - '0';
     s1 = (unsigned)s[18] - '0';
     if (tz == 23) {
@@ -484,13 +544,8 @@ static int same_bytes(const unsigned char *a, const unsigned char *b, size_t n)
         memcpy(&f, b + n - 4, 4);
         return ((c ^ d) | (e ^ f)) == 0;
     }
-    if (n < 4) {
-        size_t k;
-        for (k = 0; k < n; k++)
-            if (a[k] != b[k])
-                return 0;
-        return 1;
-    }
+    if (n < 4) /* the first, middle and last byte: all of them */
+        return n == 0 || ((a[0] ^ b[0]) | (a[n / 2] ^ b[n / 2]) | (a[n - 1] ^ b[n - 1])) == 0;
     return memcmp(a, b, n) == 0;
 }
 
@@ -541,7 +596,9 @@ static int dict_rehash(sr_column *col, size_t slots)
     return 0;
 }
 
-enum { ROW_OK = 0, ROW_SLOW = 1, ROW_FULL = 2, ROW_NOMEM = -1 };
+/* What taking a row or payload gives; ROW_RETRY: the block path
+ * (table_fast.h) leaves the payload to the general one. */
+enum { ROW_OK = 0, ROW_SLOW = 1, ROW_FULL = 2, ROW_RETRY = 3, ROW_NOMEM = -1 };
 
 static int put_dict(sr_column *col, size_t row, const unsigned char *p, size_t n)
 {
@@ -577,6 +634,9 @@ static int put_dict(sr_column *col, size_t row, const unsigned char *p, size_t n
     ((int32_t *)col->values.p)[row] = (int32_t)index;
     set_bit(&col->valid, row);
     col->last = (size_t)index + 1;
+    col->last_len = n;
+    col->last_word[0] = col->last_word[1] = 0;
+    memcpy(col->last_word, p, n < 16 ? n : 16);
     return ROW_OK;
 }
 
@@ -654,56 +714,73 @@ static int put_string(sr_column *col, size_t row, const unsigned char *p, size_t
 
 /* A value of a typed column that the fast conversion did not take: passes
  * the check of its type (else the row is left to the template layer). */
-static int checked(int type, const sr_value *v)
+static int checked(int type, const unsigned char *ptr, size_t len)
 {
-    return sr_check_value(type, v->ptr, v->len) == SR_CHECK_PASS;
+    return sr_check_value(type, ptr, len) == SR_CHECK_PASS;
 }
 
-/* Append value v (of parameter c - 1, row `row`) to column col. */
-static int put_value(sr_table *t, size_t c, sr_column *col, size_t row, const sr_value *v)
+/* A NUMBER value's double: SR_NUM_OK, or SR_NUM_SLOW (*d untouched) when
+ * only a correctly rounded general parser can tell.  room: the bytes
+ * readable from ptr on; with 8 of them a short decimal is read in one load
+ * (decimal.h), inline. */
+static inline int number_of(const unsigned char *ptr, size_t len, size_t room, double *d)
 {
-    int valid = v != NULL && v->len > 0;
+#ifdef SR_DECIMAL_WORDS
+    if (room >= 8 && len <= 8)
+        return sr_decimal8_padded(ptr, len, d) == SR_NUM_OK ? SR_NUM_OK
+                                                            : sr_parse_double(ptr, len, d);
+#endif
+    return sr_parse_double(ptr, len, d);
+}
+
+/* Append the value ptr[0..len) (of parameter c - 1, row `row`; len 0: a
+ * missing or empty value) to column col.  room: the bytes readable from
+ * ptr on, as for number_of. */
+static int put_value(sr_table *t, size_t c, sr_column *col, size_t row,
+                     const unsigned char *ptr, size_t len, size_t room)
+{
+    int valid = len > 0;
     double d = 0;
     int64_t i = 0;
     switch (col->type) {
     case SR_COL_STRING:
-        return put_string(col, row, valid ? v->ptr : NULL, valid ? v->len : 0, valid);
+        return put_string(col, row, ptr, len, valid);
     case SR_COL_DICT:
         if (!valid) {
             ((int32_t *)col->values.p)[row] = 0;
             return ROW_OK;
         }
-        return put_dict(col, row, v->ptr, v->len);
+        return put_dict(col, row, ptr, len);
     case SR_COL_BOOLEAN:
         if (valid) {
             set_bit(&col->valid, row);
-            if ((v->ptr[0] | 0x20) == 't')
+            if ((ptr[0] | 0x20) == 't')
                 set_bit(&col->values, row);
         }
         return ROW_OK;
     case SR_COL_NUMBER:
-        if (valid && sr_parse_double(v->ptr, v->len, &d) != SR_NUM_OK) {
+        if (valid && number_of(ptr, len, room, &d) != SR_NUM_OK) {
             /* Left to a correctly rounded parser: remember the text. */
             int64_t e[4];
-            if (!checked(SR_TYPE_NUMBER, v))
+            if (!checked(SR_TYPE_NUMBER, ptr, len))
                 return ROW_SLOW;
             e[0] = (int64_t)c;
             e[1] = (int64_t)row;
             e[2] = (int64_t)t->slow_text.len;
-            e[3] = (int64_t)v->len;
-            if (buf_put(&t->slow_text, v->ptr, v->len) || buf_put(&t->slow, e, sizeof e))
+            e[3] = (int64_t)len;
+            if (buf_put(&t->slow_text, ptr, len) || buf_put(&t->slow, e, sizeof e))
                 return ROW_NOMEM;
         }
         ((double *)col->values.p)[row] = d;
         break;
     case SR_COL_INTEGER:
-        if (valid && sr_parse_int64(v->ptr, v->len, &i) != SR_NUM_OK)
+        if (valid && sr_parse_int64(ptr, len, &i) != SR_NUM_OK)
             return ROW_SLOW;
         ((int64_t *)col->values.p)[row] = i;
         break;
     case SR_COL_DATE:
-        if (valid && !date_fixed(col, v->ptr, v->len, &i) &&
-            (!checked(SR_TYPE_DATE, v) || sr_date_micros(v->ptr, v->len, &i) != SR_CHECK_PASS))
+        if (valid && !date_fixed(col, ptr, len, &i) &&
+            (!checked(SR_TYPE_DATE, ptr, len) || sr_date_micros(ptr, len, &i) != SR_CHECK_PASS))
             return ROW_SLOW;
         ((int64_t *)col->values.p)[row] = i;
         break;
@@ -773,8 +850,207 @@ static int take_row(sr_table_set *s, const sr_payload *p, int64_t message, uint6
     else
         r = put_string(&t->cols[0], row, p->device, p->device_len, p->device != NULL);
     for (i = 0; i < tt->ncols && r == ROW_OK; i++)
-        r = put_value(t, i + 1, &t->cols[i + 1], row, i + 1 < n ? &v[i + 1] : NULL);
+        r = i + 1 < n ? put_value(t, i + 1, &t->cols[i + 1], row, v[i + 1].ptr, v[i + 1].len, 0)
+                      : put_value(t, i + 1, &t->cols[i + 1], row, NULL, 0, 0);
     return r;
+}
+
+/* What fast_row remembers from row to row of a payload: the last row shape
+ * (template k, n values, bit i of mask set when value i is not empty) that
+ * passed a spec whose answer depends on nothing else (k -1: none). */
+typedef struct {
+    int k;
+    size_t n;
+    uint32_t mask;
+    uint32_t id;  /* the message ID of the last row (id_key), 0: none */
+    int id_k;     /* its template */
+} row_shape;
+
+/* The bytes of a message ID of 1 to 3 bytes as one number (its first,
+ * middle and last byte are all of them, and its length), 0 for another
+ * length. */
+static uint32_t id_key(const sr_value *id)
+{
+    const unsigned char *q = id->ptr;
+    size_t n = id->len;
+    if (n - 1 > 2)
+        return 0;
+    return (uint32_t)n | (uint32_t)q[0] << 8 | (uint32_t)q[n / 2] << 16 | (uint32_t)q[n - 1] << 24;
+}
+
+/* take_row for a row whose values all lie in the payload as they are (no
+ * field to unescape) and number at most SR_TABLE_MAX_VALUES: v[0..n) the
+ * values, mask as in row_shape, flags0 the flags of the first field.  The
+ * same rows, values and answers as take_row, without the copy of the
+ * fields into values and, for rows of the shape of the row before, without
+ * the row check: a spec without typed checks (nchk 0; NUMBER and DATE are
+ * checked as they are converted) and without a group passes or fails a
+ * row by its length and which of its values are empty alone. */
+static int fast_row(sr_table_set *s, const sr_payload *p, int64_t message, uint64_t rowno,
+                    const sr_value *v, size_t n, uint32_t mask, unsigned flags0, double scale,
+                    row_shape *shape)
+{
+    const unsigned char *end = p->ptr + p->len;
+    const sr_table_template *tt;
+    sr_table *t;
+    sr_column *cols;
+    size_t c, row, ncols;
+    int k, r;
+    uint32_t id;
+    if (flags0 & SR_F_QUOTED)
+        return ROW_SLOW;
+    /* The payload's rows have one registry: the same ID, the same
+     * template. */
+    id = id_key(&v[0]);
+    if (id != 0 && id == shape->id) {
+        k = shape->id_k;
+    } else {
+        k = find(s, p->registry, &v[0]);
+        if (k < 0)
+            return ROW_SLOW;
+        shape->id = id;
+        shape->id_k = k;
+    }
+    tt = &s->templates[k];
+    if (n > tt->ncols + 1)
+        return ROW_SLOW;
+    if (k != shape->k || n != shape->n || mask != shape->mask) {
+        if (sr_check_row(tt->spec, v, n) != SR_CHECK_PASS)
+            return ROW_SLOW;
+        if (tt->spec->nchk == 0 && !tt->spec->block) {
+            shape->k = k;
+            shape->n = n;
+            shape->mask = mask;
+        }
+    }
+    t = &s->tables[k];
+    if (t->cols == NULL && columns_alloc(s, (size_t)k))
+        return ROW_NOMEM;
+    mark(t, tt->ncols, message);
+    row = t->rows;
+    if (row == row_cap(t) && grow_rows(t, tt->ncols, scale))
+        return ROW_NOMEM;
+    ((int64_t *)t->message.p)[row] = message;
+    ((uint64_t *)t->row.p)[row] = rowno;
+    t->rows++; /* counted before the values, so that a rollback clears them all */
+    if (tt->serial_device)
+        r = put_string(&t->cols[0], row, v[1].ptr, v[1].len, 1);
+    else
+        r = put_string(&t->cols[0], row, p->device, p->device_len, p->device != NULL);
+    /* The common values here, the others (and the errors) in put_value,
+     * which gives the same items. */
+    if (r != ROW_OK)
+        return r;
+    /* In locals: the stores to the columns may alias the structs. */
+    ncols = tt->ncols;
+    cols = t->cols;
+    for (c = 1; c <= ncols; c++) {
+        sr_column *col = &cols[c];
+        const unsigned char *q = v[c].ptr;
+        size_t len = c < n ? v[c].len : 0;
+        if (len == 0) {
+            r = put_value(t, c, col, row, NULL, 0, 0);
+            if (r != ROW_OK)
+                return r;
+            continue;
+        }
+        switch (col->type) {
+        case SR_COL_DICT:
+#ifdef SR_DECIMAL_WORDS
+            /* The value of the row before, most often: up to 16 bytes
+             * compared in two words when the payload has them. */
+            if (col->last && len == col->last_len && len <= 16 && end - q >= 16) {
+                uint64_t w0 = load8(q), w1 = load8(q + 8);
+                w0 &= len >= 8 ? ~UINT64_C(0) : ~UINT64_C(0) >> (64 - 8 * len);
+                w1 &= len > 8 ? ~UINT64_C(0) >> (128 - 8 * len) : 0;
+                if (((w0 ^ col->last_word[0]) | (w1 ^ col->last_word[1])) == 0) {
+                    ((int32_t *)col->values.p)[row] = (int32_t)(col->last - 1);
+                    set_bit(&col->valid, row);
+                    continue;
+                }
+            }
+#endif
+            r = put_dict(col, row, q, len);
+            if (r != ROW_OK)
+                return r;
+            continue;
+#ifdef SR_DECIMAL_WORDS
+        case SR_COL_NUMBER: {
+            double d;
+            if (end - q >= 8 && sr_decimal8_padded(q, len, &d) == SR_NUM_OK) {
+                ((double *)col->values.p)[row] = d;
+                set_bit(&col->valid, row);
+                continue;
+            }
+            break;
+        }
+#endif
+        case SR_COL_DATE: {
+            int64_t i;
+            if (date_fixed(col, q, len, &i)) {
+                ((int64_t *)col->values.p)[row] = i;
+                set_bit(&col->valid, row);
+                continue;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        r = put_value(t, c, col, row, q, len, (size_t)(end - q));
+        if (r != ROW_OK)
+            return r;
+    }
+    return ROW_OK;
+}
+
+#define SR_TFAST_NAME tfast_swar
+#define SR_TFAST_ATTR
+#define SR_CLASSIFY sr_classify_swar
+#include "table_fast.h"
+#undef SR_TFAST_NAME
+#undef SR_TFAST_ATTR
+#undef SR_CLASSIFY
+
+#ifdef SR_USE_SSE2
+#define SR_TFAST_NAME tfast_sse2
+#define SR_TFAST_ATTR
+#define SR_CLASSIFY sr_classify_sse2
+#include "table_fast.h"
+#undef SR_TFAST_NAME
+#undef SR_TFAST_ATTR
+#undef SR_CLASSIFY
+#endif
+
+#ifdef SR_HAVE_AVX2
+#define SR_TFAST_NAME tfast_avx2
+#define SR_TFAST_ATTR SR_AVX2
+#define SR_CLASSIFY sr_classify_avx2
+#include "table_fast.h"
+#undef SR_TFAST_NAME
+#undef SR_TFAST_ATTR
+#undef SR_CLASSIFY
+#endif
+
+/* The block path of the tokenizer's scan path (sr_scan_path), or ROW_RETRY
+ * on the scalar path: the general path alone then, as the tokenizer reads
+ * with the state machine alone. */
+static int run_tfast(sr_table_set *s, const sr_payload *p, int64_t message, double scale)
+{
+    switch (sr_scan_path()) {
+#ifdef SR_HAVE_AVX2
+    case SR_SCAN_AVX2:
+        return tfast_avx2(s, p, message, scale);
+#endif
+#ifdef SR_USE_SSE2
+    case SR_SCAN_SSE2:
+        return tfast_sse2(s, p, message, scale);
+#endif
+    case SR_SCAN_SWAR:
+        return tfast_swar(s, p, message, scale);
+    default:
+        return ROW_RETRY;
+    }
 }
 
 /* Fields the tokenizer emits per call: a 16 KB payload of short rows in
@@ -787,11 +1063,19 @@ static int take_payload(sr_table_set *s, const sr_payload *p, int64_t message, d
 {
     sr_tokenizer tok;
     sr_field *f;
-    size_t cap, have = 0, got, i, start;
+    sr_value v[SR_TABLE_MAX_VALUES];
+    row_shape shape;
+    size_t cap, have = 0, got, i, start, nv;
     uint64_t rowno = 0;
-    int rc, r = ROW_OK;
+    uint32_t mask;
+    unsigned fl;
+    int rc, r;
     if (p->registry < 0 || p->len > p->max_len)
         return ROW_SLOW;
+    r = run_tfast(s, p, message, scale);
+    if (r != ROW_RETRY)
+        return r;
+    rollback(s, message); /* the rows the block path took, if any */
     s->scratch.len = 0;
     if (buf_reserve(&s->scratch, p->len + 1))
         return ROW_NOMEM;
@@ -799,6 +1083,11 @@ static int take_payload(sr_table_set *s, const sr_payload *p, int64_t message, d
         buf_reserve(&s->fields, FIELDS * sizeof(sr_field)))
         return ROW_NOMEM;
     sr_init(&tok, 0, 0);
+    shape.k = -1;
+    shape.n = 0;
+    shape.mask = 0;
+    shape.id = 0;
+    shape.id_k = -1;
     for (;;) {
         f = (sr_field *)s->fields.p;
         cap = s->fields.cap / sizeof(sr_field);
@@ -806,15 +1095,36 @@ static int take_payload(sr_table_set *s, const sr_payload *p, int64_t message, d
         if (rc == SR_ERROR)
             return ROW_SLOW;
         have += got;
+        /* The values of each row, gathered as its fields go by: a row with
+         * a field to unescape, or of too many values, goes to take_row. */
         start = 0;
-        for (i = 0; i < have && r == ROW_OK; i++) {
-            if (f[i].flags & SR_F_ROW_END) {
-                r = take_row(s, p, message, rowno++, f + start, i + 1 - start, scale);
+        nv = 0;
+        mask = 0;
+        fl = 0;
+        for (i = 0; i < have; i++) {
+            unsigned ff = f[i].flags;
+            if (nv < SR_TABLE_MAX_VALUES) {
+                v[nv].ptr = p->ptr + f[i].start;
+                v[nv].len = f[i].len;
+                mask |= (uint32_t)(f[i].len != 0) << nv;
+            }
+            nv++;
+            fl |= ff;
+            if (ff & SR_F_ROW_END) {
+                if ((fl & SR_F_UNESCAPE) || nv > SR_TABLE_MAX_VALUES)
+                    r = take_row(s, p, message, rowno, f + start, nv, scale);
+                else
+                    r = fast_row(s, p, message, rowno, v, nv, mask, f[start].flags, scale,
+                                 &shape);
+                if (r != ROW_OK)
+                    return r;
+                rowno++;
                 start = i + 1;
+                nv = 0;
+                mask = 0;
+                fl = 0;
             }
         }
-        if (r != ROW_OK)
-            return r;
         memmove(f, f + start, (have - start) * sizeof(sr_field));
         have -= start;
         if (rc == SR_DONE)
