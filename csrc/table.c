@@ -807,6 +807,31 @@ static int find(const sr_table_set *s, int reg, const sr_value *id)
     return s->lookup[reg][v];
 }
 
+/* Start a row of table k for a row that passed its template's check:
+ * its message, row number and device (the serial in v[1] for a template
+ * that names one), with room for its values at *rowp. */
+static int start_row(sr_table_set *s, int k, const sr_payload *p, int64_t message,
+                     uint64_t rowno, const sr_value *v, double scale, size_t *rowp)
+{
+    const sr_table_template *tt = &s->templates[k];
+    sr_table *t = &s->tables[k];
+    size_t row;
+    *rowp = 0;
+    if (t->cols == NULL && columns_alloc(s, (size_t)k))
+        return ROW_NOMEM;
+    mark(t, tt->ncols, message);
+    row = t->rows;
+    if (row == row_cap(t) && grow_rows(t, tt->ncols, scale))
+        return ROW_NOMEM;
+    ((int64_t *)t->message.p)[row] = message;
+    ((uint64_t *)t->row.p)[row] = rowno;
+    t->rows++; /* counted before the values, so that a rollback clears them all */
+    *rowp = row;
+    if (tt->serial_device)
+        return put_string(&t->cols[0], row, v[1].ptr, v[1].len, 1);
+    return put_string(&t->cols[0], row, p->device, p->device_len, p->device != NULL);
+}
+
 static int take_row(sr_table_set *s, const sr_payload *p, int64_t message, uint64_t rowno,
                     const sr_field *f, size_t n, double scale)
 {
@@ -836,19 +861,7 @@ static int take_row(sr_table_set *s, const sr_payload *p, int64_t message, uint6
     if (n > tt->ncols + 1 || sr_check_row(tt->spec, v, n) != SR_CHECK_PASS)
         return ROW_SLOW;
     t = &s->tables[k];
-    if (t->cols == NULL && columns_alloc(s, (size_t)k))
-        return ROW_NOMEM;
-    mark(t, tt->ncols, message);
-    row = t->rows;
-    if (row == row_cap(t) && grow_rows(t, tt->ncols, scale))
-        return ROW_NOMEM;
-    ((int64_t *)t->message.p)[row] = message;
-    ((uint64_t *)t->row.p)[row] = rowno;
-    t->rows++; /* counted before the values, so that a rollback clears them all */
-    if (tt->serial_device)
-        r = put_string(&t->cols[0], row, v[1].ptr, v[1].len, 1);
-    else
-        r = put_string(&t->cols[0], row, p->device, p->device_len, p->device != NULL);
+    r = start_row(s, k, p, message, rowno, v, scale, &row);
     for (i = 0; i < tt->ncols && r == ROW_OK; i++)
         r = i + 1 < n ? put_value(t, i + 1, &t->cols[i + 1], row, v[i + 1].ptr, v[i + 1].len, 0)
                       : put_value(t, i + 1, &t->cols[i + 1], row, NULL, 0, 0);
@@ -924,19 +937,7 @@ static int fast_row(sr_table_set *s, const sr_payload *p, int64_t message, uint6
         }
     }
     t = &s->tables[k];
-    if (t->cols == NULL && columns_alloc(s, (size_t)k))
-        return ROW_NOMEM;
-    mark(t, tt->ncols, message);
-    row = t->rows;
-    if (row == row_cap(t) && grow_rows(t, tt->ncols, scale))
-        return ROW_NOMEM;
-    ((int64_t *)t->message.p)[row] = message;
-    ((uint64_t *)t->row.p)[row] = rowno;
-    t->rows++; /* counted before the values, so that a rollback clears them all */
-    if (tt->serial_device)
-        r = put_string(&t->cols[0], row, v[1].ptr, v[1].len, 1);
-    else
-        r = put_string(&t->cols[0], row, p->device, p->device_len, p->device != NULL);
+    r = start_row(s, k, p, message, rowno, v, scale, &row);
     /* The common values here, the others (and the errors) in put_value,
      * which gives the same items. */
     if (r != ROW_OK)
