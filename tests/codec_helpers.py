@@ -3,7 +3,7 @@ folder on sys.path)."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Sequence, Tuple
 
 import pytest
 
@@ -70,3 +70,43 @@ def assert_error(err: SmartRestError, cls: type, offset: Any, row: Any, field: A
     """``err`` is exactly ``cls`` at that offset, row and field."""
     assert type(err) is cls, f"{type(err).__name__}: {err}"
     assert (err.offset, err.row, err.field) == (offset, row, field), str(err)
+
+
+def scan_path_workers(source: str, ready: str, what: str) -> Iterator[Dict[str, Any]]:
+    """One worker process per scan path of the C core, each running the
+    Python ``source`` with SMARTREST_SIMD set to its path (and without
+    SMARTREST_PURE_PYTHON, so that the C core answers): a generator for a
+    fixture, yielding the processes by path.  A worker must first print
+    ``ready``; one that prints anything else fails the test, saying that
+    ``what`` is not built (it skips only when pure Python was asked for).
+    """
+    import os
+    import subprocess
+    import sys
+
+    from smartrest import _implementation
+
+    env = {k: v for k, v in os.environ.items() if k != "SMARTREST_PURE_PYTHON"}
+    procs: Dict[str, subprocess.Popen] = {}
+    try:
+        for path in SCAN_PATHS:
+            proc = subprocess.Popen([sys.executable, "-c", source], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, text=True,
+                                    env={**env, "SMARTREST_SIMD": path})
+            procs[path] = proc
+            assert proc.stdout is not None
+            said = proc.stdout.readline().strip()
+            if said != ready:
+                message = f"{what} is not built (the {path} worker said {said!r})"
+                if _implementation.PURE_REQUESTED:
+                    pytest.skip(message)
+                pytest.fail(message + ": build the extension", pytrace=False)
+        yield procs
+    finally:
+        for proc in procs.values():
+            assert proc.stdin is not None
+            proc.stdin.close()
+            proc.wait(timeout=60)
+
+
+SCAN_PATHS = ["scalar", "swar", "sse2", "avx2"]

@@ -15,14 +15,14 @@ compared in two words, and rows of one shape checked once.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from typing import Dict, Iterator, List
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from codec_helpers import scan_path_workers
 
 pa = pytest.importorskip("pyarrow")
 
@@ -174,7 +174,6 @@ def test_dictionary_strings_of_the_row_before(c_tables, length):
 
 # ------------------------------------------------------------------ scan paths
 
-PATHS = ["scalar", "swar", "sse2", "avx2"]
 
 WORKER = r"""
 import json, sys
@@ -198,24 +197,8 @@ for line in sys.stdin:
 
 @pytest.fixture(scope="module")
 def workers() -> Iterator[Dict[str, subprocess.Popen]]:
-    """One worker process per scan path (skips without the C tables)."""
-    env = {k: v for k, v in os.environ.items() if k != "SMARTREST_PURE_PYTHON"}
-    procs: Dict[str, subprocess.Popen] = {}
-    try:
-        for path in PATHS:
-            proc = subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, text=True,
-                                    env={**env, "SMARTREST_SIMD": path})
-            procs[path] = proc
-            assert proc.stdout is not None
-            if proc.stdout.readline().strip() != "c True":
-                pytest.skip("the C tables are not built")
-        yield procs
-    finally:
-        for proc in procs.values():
-            assert proc.stdin is not None
-            proc.stdin.close()
-            proc.wait(timeout=60)
+    """One worker process per scan path (fails without the C core)."""
+    yield from scan_path_workers(WORKER, 'c True', 'the C tables (smartrest._arrow)')
 
 
 def answers(workers, payloads: List[bytes], topics) -> Dict[str, object]:

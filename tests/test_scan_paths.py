@@ -13,16 +13,15 @@ falls back to another one, which the comparison then covers twice.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-PATHS = ["scalar", "swar", "sse2", "avx2"]
+from codec_helpers import scan_path_workers
+
 
 WORKER = r"""
 import json, sys
@@ -60,24 +59,8 @@ for line in sys.stdin:
 
 @pytest.fixture(scope="module")
 def workers() -> Iterator[Dict[str, subprocess.Popen]]:
-    """One worker process per scan path (skips if the C core is not in use)."""
-    env = {k: v for k, v in os.environ.items() if k != "SMARTREST_PURE_PYTHON"}
-    procs: Dict[str, subprocess.Popen] = {}
-    try:
-        for path in PATHS:
-            proc = subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, text=True,
-                                    env={**env, "SMARTREST_SIMD": path})
-            procs[path] = proc
-            assert proc.stdout is not None
-            if proc.stdout.readline().strip() != "c":
-                pytest.skip("the C extension is not built")
-        yield procs
-    finally:
-        for proc in procs.values():
-            assert proc.stdin is not None
-            proc.stdin.close()
-            proc.wait(timeout=60)
+    """One worker process per scan path (fails without the C core)."""
+    yield from scan_path_workers(WORKER, 'c', 'the C extension')
 
 
 def ask(proc: subprocess.Popen, job: Dict[str, Any]) -> Any:
