@@ -27,8 +27,9 @@ from codec_helpers import scan_path_workers
 pa = pytest.importorskip("pyarrow")
 
 from smartrest import arrow  # noqa: E402
+from smartrest.errors import SmartRestError  # noqa: E402
 
-from test_arrow import assert_agree  # noqa: E402
+from test_arrow import assert_agree, assert_same  # noqa: E402
 
 ROW = b"200,c8y_Temperature,T,23.45,C,2024-01-01T00:00:00.250+00:00\n"
 
@@ -243,3 +244,68 @@ def test_every_scan_path_gives_the_same_tables(workers):
 def test_scan_paths_on_the_edges(workers, payloads):
     got = answers(workers, payloads, "s/us")
     assert all(v == got["scalar"] for v in got.values()), got
+
+
+# ------------------------------------------------------------------ buffers and sequences
+
+def test_every_buffer_kind_gives_the_tables_of_bytes(c_tables, tmp_path):
+    import array
+    import mmap
+
+    import numpy as np
+
+    payload = ROW * 40 + b"200,c8y_Temperature,T,1.5,C\n"
+    want = c_tables([payload])
+    path = tmp_path / "p.bin"
+    path.write_bytes(payload)
+    with open(path, "r+b") as f, mmap.mmap(f.fileno(), 0) as mm:
+        for buf in (bytearray(payload), memoryview(payload), mm, array.array("B", payload),
+                    np.frombuffer(payload, dtype=np.uint8).copy()):
+            assert_same(c_tables([buf]), want)
+
+
+def test_a_buffer_changed_by_another_thread(c_tables):
+    """Each call reads the bytearray as it was at one moment: its tables are
+    those of one of the two states, never a mix, and nothing crashes."""
+    import threading
+
+    good = ROW * 60
+    bad = bytearray(good)
+    bad[len(ROW) * 30 + 22:len(ROW) * 30 + 27] = b"2x.45"  # an invalid NUMBER
+    outs = [c_tables([bytes(state)], errors="collect") for state in (good, bad)]
+    assert not _same(outs[0], outs[1])  # the bad state drops a row
+    buf = bytearray(good)
+    stop = threading.Event()
+
+    def flip() -> None:
+        while not stop.is_set():
+            buf[:] = bad
+            buf[:] = good
+
+    t = threading.Thread(target=flip)
+    t.start()
+    try:
+        for _ in range(200):
+            got = c_tables([buf], errors="collect")
+            assert any(_same(got, want) for want in outs)
+    finally:
+        stop.set()
+        t.join()
+
+
+def _same(got, want) -> bool:
+    try:
+        assert_same(got, want)
+    except AssertionError:
+        return False
+    return True
+
+
+def test_a_call_after_an_error_is_unaffected(c_tables):
+    good = [ROW * 50, ROW * 3]
+    want = c_tables(good)
+    for bad in ([ROW * 10 + b"200,c8y_Temperature,T,x,C\n"], [ROW * 5 + b'200,"open']):
+        with pytest.raises(SmartRestError) as info:
+            c_tables(bad)
+        assert info.value.offset is not None
+        assert_same(c_tables(good), want)

@@ -398,3 +398,55 @@ def test_date_layouts_byte_by_byte(c_check, date):
             value = date[:i] + c + date[i + 1:]
             row = f"200,c8y_T,T,1,C,{value}\n".encode()
             agree(c_check, row + BLOCK_FILL, "s/us")
+
+
+def test_every_buffer_kind_and_a_changing_one(validate_impl, tmp_path):
+    """mmap, numpy and array buffers are read as their bytes; a bytearray
+    changed by another thread is judged as it was at one moment (valid, or
+    the one error of its broken state), and the next call is unaffected."""
+    import array
+    import mmap
+    import threading
+
+    import numpy as np
+
+    good = b"200,c8y_Temperature,T,21.5,C\n" * 200
+    bad = bytearray(good)
+    bad[29 * 100 + 22:29 * 100 + 26] = b"2x.5"
+    with pytest.raises(SmartRestError) as info:
+        T.decode_messages(bytes(bad), topic="s/us")
+    want_bad = _problem(info.value)
+    path = tmp_path / "p.bin"
+    path.write_bytes(bytes(bad))
+    with open(path, "r+b") as f, mmap.mmap(f.fileno(), 0) as mm:
+        for buf in (mm, np.frombuffer(bytes(bad), dtype=np.uint8).copy(),
+                    array.array("B", bytes(bad))):
+            with pytest.raises(SmartRestError) as info:
+                validate_impl(buf, topic="s/us")
+            assert _problem(info.value) == want_bad
+    assert validate_impl(np.frombuffer(good, dtype=np.uint8).copy(), topic="s/us") is None
+
+    buf = bytearray(good)
+    stop = threading.Event()
+
+    def flip() -> None:
+        while not stop.is_set():
+            buf[:] = bad
+            buf[:] = good
+
+    t = threading.Thread(target=flip)
+    t.start()
+    seen = set()
+    try:
+        for _ in range(300):
+            try:
+                validate_impl(buf, topic="s/us")
+                seen.add("valid")
+            except SmartRestError as exc:
+                assert _problem(exc) == want_bad
+                seen.add("bad")
+    finally:
+        stop.set()
+        t.join()
+    assert seen
+    assert validate_impl(good, topic="s/us") is None
