@@ -80,6 +80,8 @@ def _fast_verdict(fast: types.ModuleType, payload: Any, topic: Any, qos: Any, li
         return "slow"
     try:
         data = payload if type(payload) is bytes else payload_bytes(payload_view(payload))
+        if type(data) is not bytes:  # a bytes subclass: the C verdict takes bytes only
+            data = memoryview(data).tobytes()
         raw_topic = None if topic is None else topic.encode("utf-8")
     except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
         return "slow"

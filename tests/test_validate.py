@@ -450,3 +450,18 @@ def test_every_buffer_kind_and_a_changing_one(validate_impl, tmp_path):
         t.join()
     assert seen
     assert validate_impl(good, topic="s/us") is None
+
+
+def test_a_bytes_subclass_is_read_as_its_bytes(validate_impl):
+    class Sub(bytes):
+        pass
+
+    good = b"200,c8y_Temperature,T,21.5,C\n" * 40
+    assert validate_impl(Sub(good), topic="s/us") is None
+    for kwargs in ({"limit": 1}, {"topic": "s/us"}):
+        bad = Sub(good + b"200,c8y_Temperature,T,x,C\n")
+        with pytest.raises(SmartRestError) as want:
+            T.decode_messages(bad, **kwargs)
+        with pytest.raises(SmartRestError) as got:
+            validate_impl(bad, **kwargs)
+        assert _problem(got.value) == _problem(want.value)
