@@ -2,7 +2,7 @@
 side by side, the outcomes compared after every step.
 
 The input is a list of operations, read front to back (past the end every
-read gives 0).  Each operation is one byte, ``op % 11`` naming it, then its
+read gives 0).  Each operation is one byte, ``op % 13`` naming it, then its
 arguments.  A chunk is a template byte (``% 10``: raw, raw + LF, invalid
 UTF-8 in a row, an unterminated quote, text after a closing quote, a row of
 16 * n bytes, ``200,c8y_T,\\xff,2\\n``, CRLF line ends, a UTF-8 character
@@ -34,6 +34,12 @@ cut short, empty lines), a length byte and that many bytes.
              payloads), per payload a KINDS byte and a chunk
  10 decode   bytes for the limit, qos and topic (ODD_*), strictness, a
              KINDS byte and a chunk
+ 11 validate as decode, for smartrest.validate with and without the C
+             validator
+ 12 tables   option byte (bit 0 errors="collect", bit 1 two threads, the
+             rest % 3 the topic: None, s/us, s/us/child), count byte
+             (``% 5 + 1``), per payload a KINDS byte and a chunk:
+             arrow.decode_tables against the template layer's tables
 
 Both implementations are given equal, separately built inputs.  After each
 step the outcomes must be equal: the result, or for a SmartRestError its
@@ -567,18 +573,66 @@ ODD_TOPICS = (None, "", "s/us", "a+b", "#", "x\x00y", "t" * 70000, "\udc80", DEF
 
 
 def op_decode(p: Program, r: h.Reader) -> None:
+    kwargs = _kwargs(r)
+    kind = kind_of(r)
+    data = chunk(r)
+    p.both(f"decode({show(kind, data)}, **{_shown(kwargs)})",
+           lambda impl: impl.decode(kind[1](data), **kwargs))
+
+
+def _kwargs(r: h.Reader) -> dict:
     kwargs = {}
     for name, choices in (("limit", ODD_LIMITS), ("qos", ODD_QOS), ("topic", ODD_TOPICS)):
         value = choices[r.byte() % len(choices)]
         if value is not DEFAULT:
             kwargs[name] = value
     kwargs["strict"] = bool(r.byte() & 1)
+    return kwargs
+
+
+def _validate(impl, payload, **kwargs):
+    """smartrest.validate with the C validator (impl C) or without it."""
+    from smartrest import _validation
+
+    if impl is h.C:
+        return _validation.validate(payload, **kwargs)
+    saved, _validation._C = _validation._C, None
+    try:
+        return _validation.validate(payload, **kwargs)
+    finally:
+        _validation._C = saved
+
+
+def op_validate(p: Program, r: h.Reader) -> None:
+    kwargs = _kwargs(r)
     kind = kind_of(r)
     data = chunk(r)
-    args = ", ".join(f"{k}={v!r}" if not (isinstance(v, str) and len(v) > 40)
-                     else f"{k}={v[:1]!r}*{len(v)}" for k, v in kwargs.items())
-    p.both(f"decode({show(kind, data)}, {args})",
-           lambda impl: impl.decode(kind[1](data), **kwargs))
+    p.both(f"validate({show(kind, data)}, **{_shown(kwargs)})",
+           lambda impl: _validate(impl, kind[1](data), **kwargs))
+
+
+def op_tables(p: Program, r: h.Reader) -> None:
+    """decode_tables (C) against the template layer's tables (Python)."""
+    from smartrest import arrow
+
+    options = r.byte()
+    errors = "collect" if options & 1 else "raise"
+    threads = 1 + ((options >> 1) & 1)
+    topics = (None, "s/us", "s/us/child")[(options >> 2) % 3]
+    items = [(kind_of(r), chunk(r)) for _ in range(r.byte() % 5 + 1)]
+
+    def call(impl):
+        fn = arrow.decode_tables if impl is h.C else arrow._reference_tables
+        got = fn([kind[1](data) for kind, data in items], topics=topics, errors=errors,
+                 threads=threads)
+        return sorted((key, str(t.schema), t.to_pylist()) for key, t in got.items())
+    p.both(f"decode_tables([{', '.join(show(k, d) for k, d in items)}], topics={topics!r}, "
+           f"errors={errors!r}, threads={threads})", call)
+
+
+def _shown(kwargs: dict) -> str:
+    return "{" + ", ".join(f"{k}={v!r}" if not (isinstance(v, str) and len(v) > 40)
+                           else f"{k}={v[:1]!r}*{len(v)}" for k, v in kwargs.items()) + "}"
 
 
 # ------------------------------------------------------------ the program
@@ -587,7 +641,7 @@ OPS = (
     ("new", op_new), ("feed", op_feed), ("feed", op_feed), ("feed", op_feed),
     ("close", op_close), ("thread", op_thread), ("encode", op_encode),
     ("encode_row", op_encode_row), ("tokenize", op_tokenize), ("batch", op_batch),
-    ("decode", op_decode),
+    ("decode", op_decode), ("validate", op_validate), ("tables", op_tables),
 )
 TRACE = bool(os.environ.get("SEQ_TRACE"))
 _only = os.environ.get("SEQ_OPS")

@@ -5,7 +5,8 @@
 # Usage: bash scripts/asan.sh [pytest arguments]
 #   default: tests/test_codec.py tests/test_hostile.py tests/test_properties.py
 #            tests/test_columnar.py tests/test_threads.py tests/test_stress.py
-#            tests/test_safety.py tests/test_arrow.py tests/test_validate.py
+#            tests/test_safety.py tests/test_arrow.py tests/test_arrow_paths.py
+#            tests/test_validate.py
 #            (the C of the typed tables and of the validator too)
 #
 # The working tree is left alone: the tracked files and the untracked ones
@@ -50,7 +51,7 @@ rss_tests=()
 if (( ${#args[@]} == 0 )); then
   args=(tests/test_codec.py tests/test_hostile.py tests/test_properties.py
         tests/test_columnar.py tests/test_threads.py tests/test_stress.py tests/test_safety.py
-        tests/test_arrow.py tests/test_validate.py)
+        tests/test_arrow.py tests/test_arrow_paths.py tests/test_validate.py)
   rss_tests=(tests/test_hostile.py::test_long_stream_of_short_rows_stays_flat
              tests/test_hostile.py::test_endless_row_is_rejected_at_the_limit)
   for t in "${rss_tests[@]}"; do args+=(--deselect "$t"); done
