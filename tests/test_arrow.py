@@ -350,3 +350,19 @@ def test_columns_outlive_their_tables(c_tables):
         assert kept[i].to_pylist() == ["c8y_T"]
         assert kept[i + 1].equals(want["200"].column("time"))
         assert kept[i + 2].to_pylist() == want["110"].column("serial_number").to_pylist()
+
+
+def test_extension_imported_before_the_package(c_tables):
+    """Importing smartrest._arrow first (as an unpickler in a fresh worker
+    may) leaves smartrest.arrow whole: its C path decodes."""
+    import subprocess
+    import sys
+
+    code = ("import smartrest._arrow, smartrest.arrow as a\n"
+            "assert a._C is smartrest._arrow, a._C\n"
+            "t = a.decode_tables([b'200,c8_Temperature,T,25.5,C'])\n"
+            "print(t['200'].column('value').to_pylist())\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[25.5]"

@@ -200,7 +200,7 @@ def _decode(payloads: Payloads, topics: Topics, collection: Optional[TemplateCol
         _python_rows(source, slow, routes, topic_of, collect, rows, found)
         py = _from_rows(rows)
         for key, items in c_pieces.items():
-            t = _C_TEMPLATES[key]
+            t = _C.TEMPLATES[key]
             templates[key] = t
             if key in py:  # rows of both: plain strings, encoded in _assemble
                 items = [(m, _schema.decoded(b, t)) for m, b in items]
@@ -329,9 +329,3 @@ def decode_table(payloads: Payloads, *, topics: Topics = None) -> pa.Table:
             rest.append(fields[1:])
     return pa.table([message, row, first, rest], schema=_schema.UNTYPED)
 
-
-def _c_templates() -> Dict[str, Any]:
-    return {} if _C is None else _C.TEMPLATES
-
-
-_C_TEMPLATES = _c_templates()
