@@ -45,6 +45,10 @@ if SANITIZE and sys.platform != "win32":
                   "-fno-omit-frame-pointer"]
     cflags = [f for f in cflags if not f.startswith(("-O", "-g"))] + ["-O1", "-g"] + sanitizers
     ldflags = sanitizers
+if sys.platform.startswith("linux"):
+    # csrc/table.c's pool of output blocks takes a pthread mutex.
+    cflags = cflags + ["-pthread"]
+    ldflags = ldflags + ["-pthread"]
 
 
 def _extension(name, sources):

@@ -461,6 +461,18 @@ void sr_table_set_free(sr_table_set *s);
  * threads may run on two sets at once. */
 int64_t sr_table_run(sr_table_set *s, const sr_payload *payloads, int64_t first, int64_t last);
 
+/* The pool of large output blocks (Linux; elsewhere there is none and
+ * this returns 0).  A buffer of at least 4 MB that a set frees, or an
+ * export releases, is kept for the next run's buffers, up to a limit on
+ * the bytes kept (SR_TABLE_POOL_DEFAULT at the start): their pages are
+ * then already faulted in.  sr_table_pool sets the limit (freeing blocks
+ * above it; 0 frees them all and keeps none), or with SR_TABLE_POOL_QUERY
+ * leaves it; it returns the limit before the call and writes the bytes
+ * now kept to *held (when held is not NULL).  Thread-safe. */
+#define SR_TABLE_POOL_DEFAULT ((size_t)256 << 20)
+#define SR_TABLE_POOL_QUERY SIZE_MAX
+size_t sr_table_pool(size_t limit, size_t *held);
+
 struct ArrowArray; /* arrow_c.h: the Arrow C data interface */
 
 /* Export table k of the set (rows > 0) into *out as an Arrow C data

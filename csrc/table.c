@@ -37,28 +37,197 @@
 
 /* ------------------------------------------------------------ buffers */
 
-/* realloc(p, want) for a buffer of `have` bytes in use.  A large buffer
- * (several MB of a large run: a column written once, front to back) is
- * placed on 2 MB boundaries and, where the system gives huge pages only on
- * request (Linux's transparent huge pages in "madvise" mode), asks for
- * them: a fault per 4 KB page costs more than writing the page. */
-static void *grow_block(void *p, size_t have, size_t want)
-{
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    const size_t huge = (size_t)1 << 21;
+#define SR_LARGE_BLOCKS 1
+#include <pthread.h>
+
+/* Blocks of buffers of at least POOLED bytes are malloc'ed (not
+ * realloc'ed) at exactly that size, those of at least LARGE bytes in 2 MB
+ * multiples on 2 MB boundaries: block_size is the size of the block of a
+ * buffer of capacity cap. */
+#define HUGE ((size_t)1 << 21)
+#define LARGE (2 * HUGE)
+/* SR_POOLED: a build may set the least pooled size (the fuzzing build sets
+ * a small one, so that small inputs exercise the pool). */
+#ifdef SR_POOLED
+#define POOLED ((size_t)(SR_POOLED))
+#else
+#define POOLED ((size_t)1 << 17)
+#endif
+
+/* Under AddressSanitizer a pooled block is poisoned until it is taken
+ * again: a read or write through a pointer into a freed buffer is still
+ * reported. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SR_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SR_ASAN 1
+#endif
+#endif
+#ifdef SR_ASAN
+#include <sanitizer/asan_interface.h>
+#define POOL_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define POOL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POOL_POISON(p, n) ((void)0)
+#define POOL_UNPOISON(p, n) ((void)0)
+#endif
+
+static size_t block_size(size_t cap)
+{
+    return cap >= LARGE ? (cap + HUGE - 1) & ~(HUGE - 1) : cap;
+}
+
+/* The pool: blocks of POOLED bytes or more given back (a buffer freed, an
+ * export released) and kept for the next buffers, whose pages are then
+ * already faulted in and cleared: the kernel's work on fresh pages is a
+ * tenth of a run's time or more.  At most pool_limit bytes in POOL_SLOTS
+ * blocks; a block that does not fit is freed.  A buffer takes the smallest
+ * block that holds it and is less than twice its size (a larger block
+ * given to a smaller buffer is known by the buffer's size after). */
+enum { POOL_SLOTS = 256 };
+static struct {
+    void *p;
+    size_t size;
+} pool[POOL_SLOTS];
+static size_t pool_n, pool_bytes, pool_limit = SR_TABLE_POOL_DEFAULT;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+/* The lock is held across fork(), so that a child does not start with it
+ * held by a thread it does not have. */
+static void pool_prefork(void)
+{
+    pthread_mutex_lock(&pool_lock);
+}
+
+static void pool_postfork(void)
+{
+    pthread_mutex_unlock(&pool_lock);
+}
+
+static void pool_setup(void)
+{
+    (void)pthread_atfork(pool_prefork, pool_postfork, pool_postfork);
+}
+
+static void pool_lock_take(void)
+{
+    (void)pthread_once(&pool_once, pool_setup);
+    pthread_mutex_lock(&pool_lock);
+}
+
+static void *pool_take(size_t size)
+{
+    void *p = NULL;
+    size_t i, best = POOL_SLOTS;
+    pool_lock_take();
+    for (i = 0; i < pool_n; i++)
+        if (pool[i].size >= size && pool[i].size / 2 < size
+            && (best == POOL_SLOTS || pool[i].size < pool[best].size))
+            best = i;
+    if (best != POOL_SLOTS) {
+        p = pool[best].p;
+        POOL_UNPOISON(p, pool[best].size);
+        pool_bytes -= pool[best].size;
+        pool[best] = pool[--pool_n];
+    }
+    pthread_mutex_unlock(&pool_lock);
+    return p;
+}
+
+/* Free block p of capacity cap (a large one to the pool, if it fits). */
+static void block_free(void *p, size_t cap)
+{
+    if (p != NULL && cap >= POOLED) {
+        size_t size = block_size(cap);
+        int kept = 0;
+        pool_lock_take();
+        if (pool_n < POOL_SLOTS && size <= pool_limit - pool_bytes && pool_bytes <= pool_limit) {
+            POOL_POISON(p, size);
+            pool[pool_n].p = p;
+            pool[pool_n].size = size;
+            pool_n++;
+            pool_bytes += size;
+            kept = 1;
+        }
+        pthread_mutex_unlock(&pool_lock);
+        if (kept)
+            return;
+    }
+    free(p);
+}
+
+size_t sr_table_pool(size_t limit, size_t *held)
+{
+    size_t was;
+    void *drop[POOL_SLOTS];
+    size_t ndrop = 0, i;
+    pool_lock_take();
+    was = pool_limit;
+    if (limit != SR_TABLE_POOL_QUERY) {
+        pool_limit = limit;
+        while (pool_n && pool_bytes > pool_limit) {
+            pool_n--;
+            pool_bytes -= pool[pool_n].size;
+            POOL_UNPOISON(pool[pool_n].p, pool[pool_n].size);
+            drop[ndrop++] = pool[pool_n].p;
+        }
+    }
+    if (held != NULL)
+        *held = pool_bytes;
+    pthread_mutex_unlock(&pool_lock);
+    for (i = 0; i < ndrop; i++)
+        free(drop[i]);
+    return was;
+}
+#else
+static void block_free(void *p, size_t cap)
+{
+    (void)cap;
+    free(p);
+}
+
+size_t sr_table_pool(size_t limit, size_t *held)
+{
+    (void)limit;
+    if (held != NULL)
+        *held = 0;
+    return 0;
+}
+#endif
+
+/* realloc(p, want) for a buffer of `have` bytes in use and capacity cap.
+ * A large buffer (several MB of a large run: a column written once, front
+ * to back) is placed on 2 MB boundaries and, where the system gives huge
+ * pages only on request (Linux's transparent huge pages in "madvise"
+ * mode), asks for them: a fault per 4 KB page costs more than writing the
+ * page.  It comes from the pool when a block there fits. */
+static void *grow_block(void *p, size_t have, size_t cap, size_t want)
+{
+#ifdef SR_LARGE_BLOCKS
     void *q;
-    if (want >= 2 * huge && want <= SIZE_MAX - huge) {
-        want = (want + huge - 1) & ~(huge - 1);
-        if (posix_memalign(&q, huge, want) != 0)
-            return NULL;
-        (void)madvise(q, want, MADV_HUGEPAGE); /* a hint: an error is harmless */
+    if (want >= POOLED && want <= SIZE_MAX - HUGE) {
+        size_t size = block_size(want);
+        q = pool_take(size);
+        if (q == NULL && size < LARGE) {
+            q = malloc(size);
+            if (q == NULL)
+                return NULL;
+        } else if (q == NULL) {
+            if (posix_memalign(&q, HUGE, size) != 0)
+                return NULL;
+            (void)madvise(q, size, MADV_HUGEPAGE); /* a hint: an error is harmless */
+        }
         if (have)
             memcpy(q, p, have);
-        free(p);
+        block_free(p, cap);
         return q;
     }
 #else
     (void)have;
+    (void)cap;
 #endif
     return realloc(p, want);
 }
@@ -72,7 +241,7 @@ static int buf_reserve(sr_buf *b, size_t extra)
     cap = b->cap ? b->cap : 256;
     while (cap < want)
         cap *= 2;
-    p = (unsigned char *)grow_block(b->p, b->len, cap);
+    p = (unsigned char *)grow_block(b->p, b->len, b->cap, cap);
     if (p == NULL)
         return -1;
     b->p = p;
@@ -90,9 +259,17 @@ static int buf_put(sr_buf *b, const void *src, size_t n)
     return 0;
 }
 
-static void buf_free(sr_buf *b)
+/* A dictionary's hash, of realloc (never a large block). */
+static void hash_free(sr_buf *b)
 {
     free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+static void buf_free(sr_buf *b)
+{
+    block_free(b->p, b->cap);
     b->p = NULL;
     b->len = b->cap = 0;
 }
@@ -335,7 +512,7 @@ void sr_table_set_free(sr_table_set *s)
                 buf_free(&t->cols[c].values);
                 buf_free(&t->cols[c].data);
                 buf_free(&t->cols[c].offsets);
-                buf_free(&t->cols[c].hash);
+                hash_free(&t->cols[c].hash);
             }
             free(t->cols);
         }
@@ -387,7 +564,7 @@ static int grow_to(sr_buf *b, size_t want, int zero)
     unsigned char *p;
     if (want <= b->cap)
         return 0;
-    p = (unsigned char *)grow_block(b->p, b->cap, want);
+    p = (unsigned char *)grow_block(b->p, b->cap, b->cap, want);
     if (p == NULL)
         return -1;
     if (zero)
@@ -1212,7 +1389,7 @@ static void export_release(struct ArrowArray *a)
     if (drop_ref(x) == 0) {
         size_t j;
         for (j = 0; j < x->nowned; j++)
-            free(x->owned[j].p);
+            block_free(x->owned[j].p, x->owned[j].cap);
         free(x->owned);
         free(x->arrays);
         free(x->children);
@@ -1315,7 +1492,7 @@ int sr_table_export(sr_table_set *s, size_t k, struct ArrowArray *out)
             own(x, &col->values);
             own(x, &col->data);
             own(x, &col->offsets);
-            buf_free(&col->hash);
+            hash_free(&col->hash);
             col->distinct = col->last = 0;
         }
     }

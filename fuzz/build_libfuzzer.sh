@@ -28,7 +28,9 @@ build "$root/csrc/tokenizer.c" "$root/csrc/utf8.c" \
 build "$root/csrc/validate.c" "$root/csrc/check.c" "$root/csrc/tokenizer.c" "$root/csrc/escape.c" \
   "$root/csrc/utf8.c" "$root/csrc/jsonl.c" \
   "$here/sr_fuzz_validate.c" -o "$here/build/sr_fuzz_validate"
-build "$root/csrc/table.c" "$root/csrc/check.c" "$root/csrc/tokenizer.c" "$root/csrc/escape.c" \
-  "$root/csrc/utf8.c" "$root/csrc/number.c" \
+# The tables with every buffer of 256 bytes or more through the pool of
+# output blocks (poisoned while pooled), so that small inputs reuse blocks.
+build -DSR_POOLED=256 "$root/csrc/table.c" "$root/csrc/check.c" "$root/csrc/tokenizer.c" \
+  "$root/csrc/escape.c" "$root/csrc/utf8.c" "$root/csrc/number.c" \
   "$here/sr_fuzz_table.c" -o "$here/build/sr_fuzz_table"
 echo "built $here/build/sr_fuzz $here/build/sr_fuzz_check $here/build/sr_fuzz_paths $here/build/sr_fuzz_validate $here/build/sr_fuzz_table"

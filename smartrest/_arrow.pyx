@@ -80,6 +80,8 @@ cdef extern from "smartrest.h":
     int64_t sr_table_run(sr_table_set *s, const sr_payload *payloads, int64_t first,
                          int64_t last) nogil
     int sr_table_export(sr_table_set *s, size_t k, ArrowArray *out) nogil
+    size_t sr_table_pool(size_t limit, size_t *held) nogil
+    size_t SR_TABLE_POOL_QUERY
 
 cdef extern from "arrow_c.h":
     struct ArrowArray:
@@ -366,3 +368,18 @@ def decode(chunks, items, topic_values, topic_of, custom, int threads):
             for key, first, batch in _batches(s):
                 pieces.setdefault(key, []).append((first, batch))
     return slow, pieces
+
+
+def pool(limit):
+    """The C core's pool of output blocks: sets its limit (bytes) unless
+    limit is None, and returns (limit, bytes held) after the call."""
+    cdef size_t held = 0
+    cdef size_t lim, new
+    # Without the GIL: the lock may wait for a thread of a run.
+    if limit is not None:
+        new = limit
+        with nogil:
+            sr_table_pool(new, &held)
+    with nogil:
+        lim = sr_table_pool(SR_TABLE_POOL_QUERY, &held)
+    return lim, held

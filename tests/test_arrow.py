@@ -366,3 +366,138 @@ def test_extension_imported_before_the_package(c_tables):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[25.5]"
+
+
+# ------------------------------------------------------------------ the pool of output blocks
+
+ON_LINUX = __import__("sys").platform.startswith("linux")
+
+
+@pytest.fixture
+def pool_limit(c_tables):
+    """The pool's limit, restored after the test."""
+    before = arrow.output_pool().limit
+    yield before
+    arrow.output_pool(before)
+
+
+def big_batch(rows: int, *, nulls: bool) -> List[bytes]:
+    """200 rows in publishes of about 16 KB: every value (nulls False), or
+    the unit and time left empty in two rows of three (nulls True)."""
+    lines = []
+    for i in range(rows):
+        if nulls and i % 3:
+            lines.append(["200", f"frag{i % 7}", "s", f"{i}.25"])
+        else:
+            lines.append(["200", f"c8y_Fragment_{i % 13}", f"series{i % 5}", f"{-i}.5", "kWh",
+                          f"2021-0{1 + i % 9}-1{i % 10}T0{i % 10}:00:00.{i % 1000:03d}+02:00"])
+    return smartrest.pack(lines, topic="s/us")
+
+
+def test_output_pool_reports_and_sets_its_limit(pool_limit):
+    state = arrow.output_pool()
+    assert isinstance(state, arrow.OutputPool)
+    if not ON_LINUX:
+        assert state == (0, 0)
+        return
+    assert state.limit == 256 << 20
+    assert 0 <= state.held <= state.limit
+    assert arrow.output_pool(1 << 30).limit == 1 << 30
+    assert arrow.output_pool(0) == (0, 0)  # frees every block kept
+    assert arrow.output_pool(10 ** 30).limit == 2 ** 64 - 2  # past size_t: no limit
+    for bad, error in ((-1, ValueError), (1.5, TypeError), ("1", TypeError), (True, TypeError)):
+        with pytest.raises(error):
+            arrow.output_pool(bad)
+
+
+def test_output_pool_without_the_extension_is_empty(monkeypatch):
+    monkeypatch.setattr(arrow, "_C", None)
+    assert arrow.output_pool() == (0, 0)
+    assert arrow.output_pool(123) == (0, 0)
+
+
+def test_reused_blocks_give_the_tables_of_fresh_ones(pool_limit):
+    # A batch with every value present fills the blocks (validity bits set,
+    # strings, dates); once its tables are gone the pool holds the blocks,
+    # and a batch with nulls written into them gives the tables of the
+    # template layer, and those of a run with no pool.
+    import gc
+
+    full, sparse = big_batch(30000, nulls=False), big_batch(30000, nulls=True)
+    arrow.output_pool(256 << 20)
+    tables = arrow.decode_tables(full, topics="s/us", threads=2)
+    assert tables["200"].num_rows == 30000
+    del tables
+    gc.collect()
+    held = arrow.output_pool().held
+    assert held > 0 if ON_LINUX else held == 0
+    got = arrow.decode_tables(sparse, topics="s/us")
+    assert arrow.output_pool().held < held or not ON_LINUX  # blocks taken again
+    assert got["200"].column("unit").null_count == 20000
+    arrow.output_pool(0)
+    fresh = arrow.decode_tables(sparse, topics="s/us")
+    assert_same(got, fresh)
+    assert_same(got, arrow._reference_tables(sparse, topics="s/us"))
+
+
+def test_python_threads_share_the_pool(pool_limit):
+    from concurrent.futures import ThreadPoolExecutor
+
+    batches = [big_batch(12000, nulls=bool(i % 2)) for i in range(2)]
+    want = [arrow.decode_tables(b, topics="s/us") for b in batches]
+    arrow.output_pool(8 << 20)  # small: blocks are kept and freed as threads go
+
+    def run(i: int) -> Dict[str, Any]:
+        return arrow.decode_tables(batches[i % 2], topics="s/us", threads=1 + i % 2)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(run, range(16)))
+    for i, got in enumerate(results):
+        assert_same(got, want[i % 2])
+    assert arrow.output_pool().held <= 8 << 20
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="os.fork is POSIX only")
+def test_a_child_forked_while_a_thread_is_in_the_pool_can_use_it(pool_limit):
+    # The pool's lock is held across fork(): a child forked while another
+    # thread holds it (output_pool takes it without the GIL, in a tight
+    # loop here) starts with it free.  Without that, a child forked in the
+    # lock's hold would wait on it for ever; over 30 forks some are.  The
+    # child only asks the pool (pyarrow is not fork-safe with threads).
+    import os
+    import threading
+    import time
+    import warnings
+
+    stop = threading.Event()
+
+    def churn() -> None:
+        while not stop.is_set():
+            arrow.output_pool()
+
+    worker = threading.Thread(target=churn)
+    worker.start()
+    try:
+        for _ in range(30):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads
+                pid = os.fork()
+            if pid == 0:
+                try:
+                    os._exit(0 if arrow.output_pool().limit == pool_limit else 3)
+                except BaseException:
+                    os._exit(4)
+            deadline = time.monotonic() + 20
+            while True:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    break
+                if time.monotonic() > deadline:
+                    os.kill(pid, 9)
+                    os.waitpid(pid, 0)
+                    pytest.fail("a forked child waits on the pool's lock")
+                time.sleep(0.005)
+            assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        stop.set()
+        worker.join()

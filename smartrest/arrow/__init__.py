@@ -3,7 +3,8 @@
 :func:`decode_tables` reads many payloads into one typed
 :class:`pyarrow.Table` per template; :func:`decode_table` gives the rows
 untyped, for any payload; :func:`table_schema` gives a template's schema
-without data (for Dask's ``meta``).  The schema rules and the dictionary
+without data (for Dask's ``meta``); :func:`output_pool` sets how much memory
+the C tables keep for reuse.  The schema rules and the dictionary
 rule are in :mod:`smartrest.arrow.schema` and ``docs/arrow.md``.
 
 With the C extension, payloads on static topics are scanned, checked and
@@ -14,7 +15,7 @@ tables do not decide is read through the template layer
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import pyarrow as pa
 
@@ -26,7 +27,7 @@ from ..templates import numeric_id
 from . import schema as _schema
 from .reference import Route, Rows, payload_rows, template_of
 
-__all__ = ["decode_tables", "decode_table", "table_schema"]
+__all__ = ["decode_tables", "decode_table", "table_schema", "output_pool", "OutputPool"]
 
 #: What ``payloads`` may be.
 Payloads = Union[Sequence[Any], pa.Array, pa.ChunkedArray]
@@ -287,6 +288,52 @@ def _reference_tables(payloads: Payloads, *, topics: Topics = None,
     """:func:`decode_tables` through the template layer only (the
     reference the C tables are compared with); same contract."""
     return _decode(payloads, topics, collection, errors, threads, False)
+
+
+class OutputPool(NamedTuple):
+    """What :func:`output_pool` reports: the limit and the bytes held."""
+
+    #: The most bytes of freed output blocks the pool keeps.
+    limit: int
+    #: The bytes it keeps now.
+    held: int
+
+
+def output_pool(limit: Optional[int] = None) -> OutputPool:
+    """The pool of output blocks of the C tables: read or set its limit.
+
+    The C tables write their columns into blocks of 128 KB and more; when a
+    table's buffers are freed (pyarrow lets go of the table) those blocks
+    are kept, up to ``limit`` bytes in all, and the next call's columns are
+    written into them: their pages are already mapped and cleared, which
+    saves the kernel's work on fresh memory (a sixth of a single-threaded
+    call on a large batch, more with ``threads=2``).  The limit starts at
+    256 MB; ``output_pool(0)`` frees every block kept and keeps none. The
+    pool is shared by every thread of the process. Without the C extension,
+    or off Linux, there is no pool, and both numbers are 0.
+
+    Args:
+        limit: the new limit in bytes (blocks above it are freed), or
+            ``None`` to leave it.
+
+    Returns:
+        The limit and the bytes held, after the call.
+
+    Raises:
+        TypeError: ``limit`` is not an int (or is a bool).
+        ValueError: ``limit`` is negative.
+    """
+    if limit is not None:
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            raise TypeError(f"limit must be an int or None, not {type(limit).__name__}")
+        if limit < 0:
+            raise ValueError(f"limit must be 0 or more, not {limit}")
+    if _C is None:
+        return OutputPool(0, 0)
+    # A limit past what size_t holds is no limit: the largest size_t less one
+    # (the largest is the C core's "leave it").
+    lim, held = _C.pool(None if limit is None else min(limit, 2 ** 64 - 2))
+    return OutputPool(int(lim), int(held))
 
 
 def table_schema(template_id: Union[int, str], *, topic: Optional[str] = None,
