@@ -47,6 +47,13 @@ def _try_import(name: str) -> "tuple[Optional[types.ModuleType], Optional[Import
         return None, exc
 
 
+def _missing(why: str, exc: Optional[ImportError], stacklevel: int) -> None:
+    """An extension is missing: warn why, or raise under REQUIRE_EXTENSION."""
+    if REQUIRE_EXTENSION:
+        raise ImportError(f"SMARTREST_REQUIRE_EXTENSION is set and {why}") from exc
+    warnings.warn(why, PurePythonWarning, stacklevel=stacklevel + 1)
+
+
 _c_codec, _c_error = _try_import("smartrest._codec")
 
 #: ``"c"`` or ``"python"``: the implementation behind ``smartrest.decode`` and the rest.
@@ -56,10 +63,8 @@ if _c_codec is None and not PURE_REQUESTED:
     _why = (f"the C extension smartrest._codec cannot be imported ({_c_error}); "
             f"smartrest runs its pure-Python implementation, several times slower. To get the "
             f"extension, {BUILD_HINT}.")
-    if REQUIRE_EXTENSION:
-        raise ImportError(f"SMARTREST_REQUIRE_EXTENSION is set and {_why}") from _c_error
     # stacklevel: point at the import of the package, not at this module.
-    warnings.warn(_why, PurePythonWarning, stacklevel=2)
+    _missing(_why, _c_error, stacklevel=2)
 
 
 def _namespace(name: str, codec: types.ModuleType, *more: types.ModuleType
@@ -97,19 +102,44 @@ def api() -> types.SimpleNamespace:
     return c_api() if IMPLEMENTATION == "c" else python_api()
 
 
-def messages_module() -> Optional[types.ModuleType]:
-    """``smartrest._messages`` (the template layer's C fast path) when the C
-    implementation runs and it imports, else None."""
+_EXTENSIONS: "dict[str, Optional[types.ModuleType]]" = {}  # name -> module or None, each imported once
+
+
+def extension_module(name: str, serves: str) -> Optional[types.ModuleType]:
+    """``smartrest.<name>``, one of the C extensions beside ``_codec``, when
+    the C implementation runs, else None.
+
+    When the C implementation runs but this extension cannot be imported (a
+    partial build), what it ``serves`` runs its pure-Python path: that is
+    said once with a :class:`PurePythonWarning`, or raised as ImportError
+    when ``SMARTREST_REQUIRE_EXTENSION`` is set.
+    """
     if IMPLEMENTATION != "c":
         return None
-    module, _ = _try_import("smartrest._messages")
-    return module
+    if name not in _EXTENSIONS:
+        module, exc = _try_import(f"smartrest.{name}")
+        if module is None:
+            why = (f"the C extension smartrest.{name} cannot be imported ({exc}) although "
+                   f"smartrest._codec can; {serves} runs in pure Python, several times "
+                   f"slower. To get the extension, {BUILD_HINT}.")
+            _missing(why, exc, stacklevel=3)
+        _EXTENSIONS[name] = module
+    return _EXTENSIONS[name]
+
+
+def messages_module() -> Optional[types.ModuleType]:
+    """``smartrest._messages`` (the template layer's C fast path) when the C
+    implementation runs, else None (see :func:`extension_module`)."""
+    return extension_module("_messages", "decode_messages")
 
 
 def validate_module() -> Optional[types.ModuleType]:
     """``smartrest._validate`` (the C validator of :func:`smartrest.validate`)
-    when the C implementation runs and it imports, else None."""
-    if IMPLEMENTATION != "c":
-        return None
-    module, _ = _try_import("smartrest._validate")
-    return module
+    when the C implementation runs, else None (see :func:`extension_module`)."""
+    return extension_module("_validate", "smartrest.validate")
+
+
+def arrow_module() -> Optional[types.ModuleType]:
+    """``smartrest._arrow`` (the C tables of :mod:`smartrest.arrow`) when the
+    C implementation runs, else None (see :func:`extension_module`)."""
+    return extension_module("_arrow", "smartrest.arrow.decode_tables")

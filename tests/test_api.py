@@ -225,6 +225,64 @@ def test_required_extension_fails_the_import() -> None:
     assert out.startswith("ImportError SMARTREST_REQUIRE_EXTENSION is set"), out
 
 
+_BLOCK_SIBLING = (
+    "import sys, warnings\n"
+    "sys.modules['smartrest.{name}'] = None  # built without this one extension\n"
+    "warnings.simplefilter('error', RuntimeWarning)\n"
+    "try:\n"
+    "    import smartrest, smartrest.arrow\n"
+    "    {use}\n"
+    "except Exception as exc:\n"
+    "    print(type(exc).__name__, exc)\n"
+    "else:\n"
+    "    print('imported', smartrest.IMPLEMENTATION)\n"
+)
+
+_SIBLINGS = [
+    ("_arrow", "smartrest.arrow.decode_tables", "smartrest.arrow.decode_tables([b'200,c8y_T,T,1'])"),
+    ("_validate", "smartrest.validate", "smartrest.validate(b'200,c8y_T,T,1', topic='s/us')"),
+    ("_messages", "decode_messages",
+     "smartrest.templates.decode_messages(b'200,c8y_T,T,1', topic='s/us')"),
+]
+
+
+def _import_without(name: str, use: str, *, ignore: bool = False, **env: str) -> str:
+    script = _BLOCK_SIBLING.format(name=name, use=use)
+    if ignore:
+        script = script.replace("'error'", "'ignore'")
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("SMARTREST_PURE_PYTHON", "SMARTREST_REQUIRE_EXTENSION")}
+    environ.update(env)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=environ, check=True)
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize("name, serves, use", _SIBLINGS)
+def test_missing_sibling_extension_warns(c_impl: object, name: str, serves: str,
+                                         use: str) -> None:
+    # _codec imports but one of the other extensions does not (a partial
+    # build): what it serves runs in pure Python, and says so.
+    out = _import_without(name, use)
+    assert out.startswith(f"PurePythonWarning the C extension smartrest.{name} cannot be "
+                          f"imported"), out
+    assert f"{serves} runs in pure Python" in out and "pip install -e ." in out
+
+
+@pytest.mark.parametrize("name, serves, use", _SIBLINGS)
+def test_missing_sibling_extension_still_answers(c_impl: object, name: str, serves: str,
+                                                 use: str) -> None:
+    assert _import_without(name, use, ignore=True) == "imported c"
+
+
+@pytest.mark.parametrize("name, serves, use", _SIBLINGS)
+def test_missing_sibling_extension_fails_when_required(c_impl: object, name: str,
+                                                       serves: str, use: str) -> None:
+    out = _import_without(name, use, SMARTREST_REQUIRE_EXTENSION="1")
+    assert out.startswith("ImportError SMARTREST_REQUIRE_EXTENSION is set and the C "
+                          f"extension smartrest.{name} cannot be imported"), out
+
+
 def test_c_implementation_does_not_load_the_reference() -> None:
     # The pure-Python reference is the oracle and the fallback; the C path
     # and the layers above it run without it.

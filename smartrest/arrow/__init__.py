@@ -20,7 +20,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 import pyarrow as pa
 
 from .. import decode
-from .._implementation import IMPLEMENTATION
+from .._implementation import arrow_module
 from ..custom import TemplateCollection
 from ..errors import SmartRestError
 from ..templates import numeric_id
@@ -39,17 +39,7 @@ _BINARY = (pa.binary(), pa.large_binary(), pa.string(), pa.large_string())
 _MAX_CHUNKS = 64
 
 
-def _load_c() -> Any:
-    if IMPLEMENTATION != "c":
-        return None
-    try:
-        from .. import _arrow
-    except ImportError:
-        return None
-    return _arrow
-
-
-_C = _load_c()
+_C = arrow_module()
 
 
 # ------------------------------------------------------------------ inputs
