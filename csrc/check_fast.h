@@ -10,10 +10,18 @@
 #include "simd.h"
 #include "smartrest.h"
 
+/* The checks below are a few instructions each once their type is known:
+ * inlined into every compiled row check, whose type is a constant there. */
+#if defined(__GNUC__)
+#define SR_CHECK_INLINE inline __attribute__((always_inline))
+#else
+#define SR_CHECK_INLINE inline
+#endif
+
 /* Bit i of the masks of 16 bytes at s: the byte is no ASCII digit
  * (*nondigit) or equals c (*eq).  SSE2 where there is SSE2, else SWAR. */
 #ifdef SR_USE_SSE2
-static inline void masks16(const unsigned char *s, unsigned char c, uint32_t *nondigit,
+static SR_CHECK_INLINE void masks16(const unsigned char *s, unsigned char c, uint32_t *nondigit,
                            uint32_t *eq)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
@@ -32,7 +40,7 @@ static inline uint64_t nondigits(uint64_t w)
     return (w | ge_colon | ~ge_zero) & SR_HIGHS;
 }
 
-static inline void masks16(const unsigned char *s, unsigned char c, uint32_t *nondigit,
+static SR_CHECK_INLINE void masks16(const unsigned char *s, unsigned char c, uint32_t *nondigit,
                            uint32_t *eq)
 {
     uint64_t lo = sr_load64le(s), hi = sr_load64le(s + 8);
@@ -44,7 +52,7 @@ static inline void masks16(const unsigned char *s, unsigned char c, uint32_t *no
 /* sr_is_number for 1 <= n <= 16 with 16 readable bytes at s: 1 for an
  * optional sign, digits and at most one point with a digit somewhere, else
  * -1 (an exponent, or no number), which sr_is_number decides. */
-static inline int number16(const unsigned char *s, size_t n)
+static SR_CHECK_INLINE int number16(const unsigned char *s, size_t n)
 {
     uint32_t nd, dot, keep = (1u << n) - 1;
     masks16(s, '.', &nd, &dot);
@@ -58,7 +66,7 @@ static inline int number16(const unsigned char *s, size_t n)
 
 /* The two bytes at s as a big-endian number: for two digits, its order is
  * that of their value, so a range of two-digit values is one comparison. */
-static inline unsigned be16(const unsigned char *s)
+static SR_CHECK_INLINE unsigned be16(const unsigned char *s)
 {
     return (unsigned)s[0] << 8 | s[1];
 }
@@ -92,7 +100,7 @@ static const char DATE_LO[17] = "0000-00-00T00:00", DATE_HI[17] = "9999-19-39T29
 
 #ifdef SR_USE_SSE2
 /* Whether each of the 16 bytes at s lies within [lo[i], hi[i]]. */
-static inline int in_range16(const unsigned char *s, const char *lo, const char *hi)
+static SR_CHECK_INLINE int in_range16(const unsigned char *s, const char *lo, const char *hi)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
     __m128i l = _mm_loadu_si128((const __m128i *)(const void *)lo);
@@ -117,7 +125,7 @@ static inline uint64_t in_range(uint64_t w, uint64_t lo, uint64_t hi)
 
 /* Whether each of the first k (1 to 16) of the 16 bytes at s lies within
  * [lo[i], hi[i]]. */
-static inline int in_range16(const unsigned char *s, const char *lo, const char *hi, unsigned k)
+static SR_CHECK_INLINE int in_range16(const unsigned char *s, const char *lo, const char *hi, unsigned k)
 {
     const unsigned char *l = (const unsigned char *)lo, *h = (const unsigned char *)hi;
     uint64_t care0 = k >= 8 ? ~0ULL : ~0ULL >> (64 - 8 * k);
@@ -134,7 +142,7 @@ static inline int in_range16(const unsigned char *s, const char *lo, const char 
  * range of bytes does not bound exactly (month 01-12, day 01-31, hour
  * 00-23, second 00-60, the zone's hour 00-23) by the order of their two
  * bytes. */
-static inline int date_layout_check(const unsigned char *s, size_t n)
+static SR_CHECK_INLINE int date_layout_check(const unsigned char *s, size_t n)
 {
     const date_layout *l;
     unsigned bad;
@@ -156,7 +164,7 @@ static inline int date_layout_check(const unsigned char *s, size_t n)
 
 /* A non-empty value's padded check passes: the fast syntax checks, then
  * sr_check_value_padded's own answer. */
-static inline int typed_pass(int type, const unsigned char *s, size_t n)
+static SR_CHECK_INLINE int typed_pass(int type, const unsigned char *s, size_t n)
 {
     if (type == SR_TYPE_NUMBER && n <= 16 && number16(s, n) > 0)
         return 1;
