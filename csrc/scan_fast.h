@@ -376,3 +376,9 @@ SR_FAST_ATTR static int SR_FAST_NAME(sr_tokenizer *t, const unsigned char *buf, 
 }
 
 #undef SR_RUN
+
+/* Its parameters, undefined for the next inclusion. */
+#undef SR_FAST_NAME
+#undef SR_FAST_ATTR
+#undef SR_CLASSIFY
+#undef SR_PREFIX_XOR

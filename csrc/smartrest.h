@@ -117,15 +117,25 @@ void sr_rebase(sr_tokenizer *t, size_t shift);
 int sr_check_pending(sr_tokenizer *t, size_t len);
 
 /* Scan paths of sr_tokenize: the state machine alone, or with the 64-byte
- * block scan by SWAR, SSE2 or AVX2 (csrc/simd.h).  Every path gives the same
- * fields, errors and offsets; only the speed differs.  The first call of
- * sr_tokenize takes the path the environment variable SMARTREST_SIMD names
- * ("scalar", "swar", "sse2" or "avx2") if this CPU has it, else the fastest
- * one it has.  sr_set_scan_path(SR_SCAN_AUTO) makes that choice again;
+ * block scan by SWAR, SSE2, AVX2 or AVX-512BW (csrc/simd.h).  Every path
+ * gives the same fields, errors and offsets; only the speed differs.  The
+ * first call of sr_tokenize takes the path the environment variable
+ * SMARTREST_SIMD names ("scalar", "swar", "sse2", "avx2" or "avx512") if
+ * this CPU has it, else the fastest one it has: AVX-512BW where the CPU
+ * also has AVX512_VBMI2 (Ice Lake and later, where 512-bit compares do not
+ * lower the clock), else AVX2, SSE2, SWAR.  The validator (sr_validate) and
+ * the tables (sr_table_run) take the same path.  sr_set_scan_path(SR_SCAN_AUTO) makes that choice again;
  * sr_set_scan_path(path) picks one and returns 0, or -1 (and changes
  * nothing) if the CPU or build lacks it.  The path is global: set it while
  * no tokenizer runs. */
-enum { SR_SCAN_AUTO = -1, SR_SCAN_SCALAR = 0, SR_SCAN_SWAR, SR_SCAN_SSE2, SR_SCAN_AVX2 };
+enum {
+    SR_SCAN_AUTO = -1,
+    SR_SCAN_SCALAR = 0,
+    SR_SCAN_SWAR,
+    SR_SCAN_SSE2,
+    SR_SCAN_AVX2,
+    SR_SCAN_AVX512
+};
 int sr_set_scan_path(int path);
 int sr_scan_path(void);
 

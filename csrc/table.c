@@ -1186,18 +1186,12 @@ static int fast_row(sr_table_set *s, const sr_payload *p, int64_t message, uint6
 #define SR_TFAST_ATTR
 #define SR_CLASSIFY sr_classify_swar
 #include "table_fast.h"
-#undef SR_TFAST_NAME
-#undef SR_TFAST_ATTR
-#undef SR_CLASSIFY
 
 #ifdef SR_USE_SSE2
 #define SR_TFAST_NAME tfast_sse2
 #define SR_TFAST_ATTR
 #define SR_CLASSIFY sr_classify_sse2
 #include "table_fast.h"
-#undef SR_TFAST_NAME
-#undef SR_TFAST_ATTR
-#undef SR_CLASSIFY
 #endif
 
 #ifdef SR_HAVE_AVX2
@@ -1205,9 +1199,13 @@ static int fast_row(sr_table_set *s, const sr_payload *p, int64_t message, uint6
 #define SR_TFAST_ATTR SR_AVX2
 #define SR_CLASSIFY sr_classify_avx2
 #include "table_fast.h"
-#undef SR_TFAST_NAME
-#undef SR_TFAST_ATTR
-#undef SR_CLASSIFY
+#endif
+
+#ifdef SR_HAVE_AVX512
+#define SR_TFAST_NAME tfast_avx512
+#define SR_TFAST_ATTR SR_AVX512
+#define SR_CLASSIFY sr_classify_avx512
+#include "table_fast.h"
 #endif
 
 /* The block path of the tokenizer's scan path (sr_scan_path), or ROW_RETRY
@@ -1216,6 +1214,10 @@ static int fast_row(sr_table_set *s, const sr_payload *p, int64_t message, uint6
 static int run_tfast(sr_table_set *s, const sr_payload *p, int64_t message, double scale)
 {
     switch (sr_scan_path()) {
+#ifdef SR_HAVE_AVX512
+    case SR_SCAN_AVX512:
+        return tfast_avx512(s, p, message, scale);
+#endif
 #ifdef SR_HAVE_AVX2
     case SR_SCAN_AVX2:
         return tfast_avx2(s, p, message, scale);

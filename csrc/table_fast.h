@@ -95,3 +95,8 @@ SR_TFAST_ATTR static int SR_TFAST_NAME(sr_table_set *s, const sr_payload *pl, in
     }
     return ROW_OK;
 }
+
+/* Its parameters, undefined for the next inclusion. */
+#undef SR_TFAST_NAME
+#undef SR_TFAST_ATTR
+#undef SR_CLASSIFY

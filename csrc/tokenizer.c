@@ -11,10 +11,6 @@
 #define SR_CLASSIFY sr_classify_swar
 #define SR_PREFIX_XOR sr_prefix_xor_shift
 #include "scan_fast.h"
-#undef SR_FAST_NAME
-#undef SR_FAST_ATTR
-#undef SR_CLASSIFY
-#undef SR_PREFIX_XOR
 
 #ifdef SR_USE_SSE2
 #define SR_FAST_NAME fast_sse2
@@ -22,10 +18,6 @@
 #define SR_CLASSIFY sr_classify_sse2
 #define SR_PREFIX_XOR sr_prefix_xor_shift
 #include "scan_fast.h"
-#undef SR_FAST_NAME
-#undef SR_FAST_ATTR
-#undef SR_CLASSIFY
-#undef SR_PREFIX_XOR
 #endif
 
 #ifdef SR_HAVE_AVX2
@@ -34,10 +26,14 @@
 #define SR_CLASSIFY sr_classify_avx2
 #define SR_PREFIX_XOR sr_prefix_xor_clmul
 #include "scan_fast.h"
-#undef SR_FAST_NAME
-#undef SR_FAST_ATTR
-#undef SR_CLASSIFY
-#undef SR_PREFIX_XOR
+#endif
+
+#ifdef SR_HAVE_AVX512
+#define SR_FAST_NAME fast_avx512
+#define SR_FAST_ATTR SR_AVX512
+#define SR_CLASSIFY sr_classify_avx512
+#define SR_PREFIX_XOR sr_prefix_xor_clmul
+#include "scan_fast.h"
 #endif
 
 /* Whether this build and CPU can run a scan path. */
@@ -56,6 +52,11 @@ static int path_available(int path)
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi")
                && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("pclmul");
 #endif
+#ifdef SR_HAVE_AVX512
+    case SR_SCAN_AVX512:
+        return path_available(SR_SCAN_AVX2) && __builtin_cpu_supports("avx512f")
+               && __builtin_cpu_supports("avx512bw");
+#endif
     default:
         return 0;
     }
@@ -64,15 +65,21 @@ static int path_available(int path)
 /* The path SMARTREST_SIMD names if it is available, else the fastest. */
 static int default_path(void)
 {
-    static const char *const names[] = {"scalar", "swar", "sse2", "avx2"};
+    static const char *const names[] = {"scalar", "swar", "sse2", "avx2", "avx512"};
     const char *env = getenv("SMARTREST_SIMD");
     int path;
     if (env) {
-        for (path = SR_SCAN_SCALAR; path <= SR_SCAN_AVX2; path++) {
+        for (path = SR_SCAN_SCALAR; path <= SR_SCAN_AVX512; path++) {
             if (strcmp(env, names[path]) == 0 && path_available(path))
                 return path;
         }
     }
+#ifdef SR_HAVE_AVX512
+    /* Before Ice Lake (no AVX512_VBMI2) 512-bit instructions can lower the
+     * clock of the core, for other code too: AVX2 there. */
+    if (path_available(SR_SCAN_AVX512) && __builtin_cpu_supports("avx512vbmi2"))
+        return SR_SCAN_AVX512;
+#endif
     for (path = SR_SCAN_AVX2; !path_available(path); path--)
         ;
     return path;
@@ -103,6 +110,10 @@ static int run_fast(int path, sr_tokenizer *t, const unsigned char *buf, size_t 
                     sr_field *out, size_t cap, size_t *pn)
 {
     switch (path) {
+#ifdef SR_HAVE_AVX512
+    case SR_SCAN_AVX512:
+        return fast_avx512(t, buf, len, pp, out, cap, pn);
+#endif
 #ifdef SR_HAVE_AVX2
     case SR_SCAN_AVX2:
         return fast_avx2(t, buf, len, pp, out, cap, pn);

@@ -451,11 +451,6 @@ static int span_utf8(const unsigned char *d, size_t len, size_t bs, uint64_t hig
 #define SR_CLASSIFY sr_classify_swar
 #define SR_PREFIX_XOR sr_prefix_xor_shift
 #include "validate_fast.h"
-#undef SR_VFAST_NAME
-#undef SR_VFAST_FIELDS
-#undef SR_VFAST_ATTR
-#undef SR_CLASSIFY
-#undef SR_PREFIX_XOR
 
 #ifdef SR_USE_SSE2
 #define SR_VFAST_NAME vfast_sse2
@@ -464,11 +459,6 @@ static int span_utf8(const unsigned char *d, size_t len, size_t bs, uint64_t hig
 #define SR_CLASSIFY sr_classify_sse2
 #define SR_PREFIX_XOR sr_prefix_xor_shift
 #include "validate_fast.h"
-#undef SR_VFAST_NAME
-#undef SR_VFAST_FIELDS
-#undef SR_VFAST_ATTR
-#undef SR_CLASSIFY
-#undef SR_PREFIX_XOR
 #endif
 
 #ifdef SR_HAVE_AVX2
@@ -478,11 +468,15 @@ static int span_utf8(const unsigned char *d, size_t len, size_t bs, uint64_t hig
 #define SR_CLASSIFY sr_classify_avx2
 #define SR_PREFIX_XOR sr_prefix_xor_clmul
 #include "validate_fast.h"
-#undef SR_VFAST_NAME
-#undef SR_VFAST_FIELDS
-#undef SR_VFAST_ATTR
-#undef SR_CLASSIFY
-#undef SR_PREFIX_XOR
+#endif
+
+#ifdef SR_HAVE_AVX512
+#define SR_VFAST_NAME vfast_avx512
+#define SR_VFAST_FIELDS vfields_avx512
+#define SR_VFAST_ATTR SR_AVX512
+#define SR_CLASSIFY sr_classify_avx512
+#define SR_PREFIX_XOR sr_prefix_xor_clmul
+#include "validate_fast.h"
 #endif
 
 /* The block path of the tokenizer's scan path (sr_scan_path): 1 with *done
@@ -492,6 +486,10 @@ static int run_vfast(const unsigned char *d, size_t len, unsigned where, int str
                      size_t *done)
 {
     switch (sr_scan_path()) {
+#ifdef SR_HAVE_AVX512
+    case SR_SCAN_AVX512:
+        return vfast_avx512(d, len, where, strict, done);
+#endif
 #ifdef SR_HAVE_AVX2
     case SR_SCAN_AVX2:
         return vfast_avx2(d, len, where, strict, done);

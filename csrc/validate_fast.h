@@ -219,3 +219,10 @@ tail:
     *done_to = r.row_start;
     return 1;
 }
+
+/* Its parameters, undefined for the next inclusion. */
+#undef SR_VFAST_NAME
+#undef SR_VFAST_FIELDS
+#undef SR_VFAST_ATTR
+#undef SR_CLASSIFY
+#undef SR_PREFIX_XOR

@@ -136,7 +136,7 @@ static void same(const result *a, const result *b, int path, int chunked)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const int paths[] = {SR_SCAN_SWAR, SR_SCAN_SSE2, SR_SCAN_AVX2};
+    static const int paths[] = {SR_SCAN_SWAR, SR_SCAN_SSE2, SR_SCAN_AVX2, SR_SCAN_AVX512};
     config c;
     result ref, got;
     int chunked;

@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (code != SR_V_OK && code != SR_V_SLOW)
         CHECK(q.offset == p.offset && q.row == p.row && q.field == p.field);
 
-    for (int path = SR_SCAN_SCALAR; path <= SR_SCAN_AVX2; path++) {
+    for (int path = SR_SCAN_SCALAR; path <= SR_SCAN_AVX512; path++) {
         if (sr_set_scan_path(path) != 0)
             continue; /* not on this CPU */
         int other = sr_validate(copy, len, (const unsigned char *)topic, strlen(topic), qos,

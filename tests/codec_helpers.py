@@ -109,4 +109,4 @@ def scan_path_workers(source: str, ready: str, what: str) -> Iterator[Dict[str, 
             proc.wait(timeout=60)
 
 
-SCAN_PATHS = ["scalar", "swar", "sse2", "avx2"]
+SCAN_PATHS = ["scalar", "swar", "sse2", "avx2", "avx512"]

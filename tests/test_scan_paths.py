@@ -2,7 +2,7 @@
 whose block path follows the scan path, answers alike on each.
 
 The C core picks its scan path (the state machine alone, or with the
-64-byte block scan by SWAR, SSE2 or AVX2) from the environment variable
+64-byte block scan by SWAR, SSE2, AVX2 or AVX-512BW) from the environment variable
 ``SMARTREST_SIMD`` when it first tokenizes (csrc/smartrest.h), so each path
 runs in its own Python process.  Each process reads payloads from stdin and
 answers with what ``decode`` and a chunked ``Decoder`` give, rows or error
