@@ -14,7 +14,11 @@ Targets (measured, not asserted): validate at least 1.5 GB/s on the
 measurement publishes and 10 times decode_messages on the mixed corpus; the
 broker with the plugin at least 80% of its throughput without.
 
-    python benchmarks/validate_speed.py [--publishes N] [--seconds S]
+Each pair is measured in turn (rounds of one, then the other, and so on),
+the best round of each reported, so that their ratio compares them under
+the same load.
+
+    python benchmarks/validate_speed.py [--publishes N] [--rounds R] [--seconds S]
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import smartrest
 from smartrest import templates
@@ -35,19 +39,26 @@ from mosquitto import Broker, mosquitto_binary  # noqa: E402
 from plugin import Client, build_plugin, plugin_config, wait_published  # noqa: E402
 
 
-def rate(run: Callable[[bytes], object], payloads: List[bytes], topic: str,
-         seconds: float) -> float:
-    """Bytes per second of ``run`` over ``payloads``, best of several rounds."""
+def rates(runs: Dict[str, Callable[[bytes], object]], payloads: List[bytes],
+          seconds: float) -> Dict[str, float]:
+    """Bytes per second of each of ``runs`` over ``payloads``: the best of
+    their rounds, taken in turn (A B, B A, A B, ...) for about ``seconds``
+    each, so that load from elsewhere on a shared machine falls on all of
+    them alike and their ratio stays meaningful."""
     total = sum(len(p) for p in payloads)
-    best = float("inf")
-    deadline = time.perf_counter() + seconds
+    best = {name: float("inf") for name in runs}
+    order = list(runs)
+    deadline = time.perf_counter() + seconds * len(runs)
     while True:
-        start = time.perf_counter()
-        for p in payloads:
-            run(p)
-        best = min(best, time.perf_counter() - start)
+        for name in order:
+            run = runs[name]
+            start = time.perf_counter()
+            for p in payloads:
+                run(p)
+            best[name] = min(best[name], time.perf_counter() - start)
+        order.reverse()
         if time.perf_counter() > deadline:
-            return total / best
+            return {name: total / b for name, b in best.items()}
 
 
 def codec_report(seconds: float) -> None:
@@ -55,9 +66,10 @@ def codec_report(seconds: float) -> None:
     for name in ("measurements", "mixed"):
         c = build_corpus(name, "16k")
         topic = c.topic
-        v = rate(lambda p: smartrest.validate(p, topic=topic), c.payloads, topic, seconds)
-        d = rate(lambda p: templates.decode_messages(p, topic=topic), c.payloads, topic,
-                 seconds)
+        got = rates({"validate": lambda p: smartrest.validate(p, topic=topic),
+                     "decode_messages": lambda p: templates.decode_messages(p, topic=topic)},
+                    c.payloads, seconds)
+        v, d = got["validate"], got["decode_messages"]
         print(f"  {name:12s} {c.describe()}")
         print(f"    validate         {v / 1e6:9.1f} MB/s")
         print(f"    decode_messages  {d / 1e6:9.1f} MB/s   validate / decode_messages: "
@@ -91,13 +103,21 @@ def broker_rate(plugin: Optional[Path], payload: bytes, count: int) -> float:
     return count / elapsed
 
 
-def broker_report(publishes: int) -> None:
+def broker_report(publishes: int, rounds: int) -> None:
     payload = build_corpus("measurements", "16k").payloads[0]
     smartrest.validate(payload, topic="s/us")
     plugin = build_plugin()
-    without = broker_rate(None, payload, publishes)
-    with_plugin = broker_rate(plugin, payload, publishes)
-    print(f"mosquitto, {publishes} valid publishes of {len(payload)} bytes (QoS 1)")
+    # Runs without and with the plugin in turn; the best of each.
+    without = with_plugin = 0.0
+    for i in range(rounds):
+        for use in ((None, plugin) if i % 2 == 0 else (plugin, None)):
+            got = broker_rate(use, payload, publishes)
+            if use is None:
+                without = max(without, got)
+            else:
+                with_plugin = max(with_plugin, got)
+    print(f"mosquitto, {publishes} valid publishes of {len(payload)} bytes (QoS 1), "
+          f"best of {rounds} runs each, taken in turn")
     print(f"  without the plugin {without:9.0f} publishes/s ({without * len(payload) / 1e6:.1f} MB/s)")
     print(f"  with the plugin    {with_plugin:9.0f} publishes/s "
           f"({with_plugin * len(payload) / 1e6:.1f} MB/s), {with_plugin / without:.0%} of without")
@@ -107,10 +127,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Run both reports."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--publishes", type=int, default=5000, help="publishes per broker run")
-    parser.add_argument("--seconds", type=float, default=1.0, help="time per codec measurement")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="broker runs without and with the plugin (each)")
+    parser.add_argument("--seconds", type=float, default=1.0,
+                        help="time per codec measurement (validate and decode_messages "
+                             "take their rounds in turn)")
     args = parser.parse_args(argv)
     codec_report(args.seconds)
-    broker_report(args.publishes)
+    broker_report(args.publishes, args.rounds)
     return 0
 
 
