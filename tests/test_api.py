@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import os
 import pickle
@@ -230,7 +231,7 @@ _BLOCK_SIBLING = (
     "sys.modules['smartrest.{name}'] = None  # built without this one extension\n"
     "warnings.simplefilter('error', RuntimeWarning)\n"
     "try:\n"
-    "    import smartrest, smartrest.arrow\n"
+    "    import smartrest\n"
     "    {use}\n"
     "except Exception as exc:\n"
     "    print(type(exc).__name__, exc)\n"
@@ -239,9 +240,13 @@ _BLOCK_SIBLING = (
 )
 
 _SIBLINGS = [
-    ("_arrow", "smartrest.arrow.decode_tables", "smartrest.arrow.decode_tables([b'200,c8y_T,T,1'])"),
+    pytest.param("_arrow", "smartrest.arrow.decode_tables",
+                 "import smartrest.arrow; smartrest.arrow.decode_tables([b'200,c8y_T,T,1'])",
+                 marks=pytest.mark.skipif(importlib.util.find_spec("pyarrow") is None,
+                                          reason="pyarrow is not installed (smartrest[arrow])")),
     ("_validate", "smartrest.validate", "smartrest.validate(b'200,c8y_T,T,1', topic='s/us')"),
     ("_messages", "decode_messages",
+     "import smartrest.templates; "
      "smartrest.templates.decode_messages(b'200,c8y_T,T,1', topic='s/us')"),
 ]
 
