@@ -21,8 +21,8 @@
 /* Bit i of the masks of 16 bytes at s: the byte is no ASCII digit
  * (*nondigit) or equals c (*eq).  SSE2 where there is SSE2, else SWAR. */
 #ifdef SR_USE_SSE2
-static SR_CHECK_INLINE void masks16(const unsigned char *s, unsigned char c, uint32_t *nondigit,
-                           uint32_t *eq)
+static SR_CHECK_INLINE void masks16(const unsigned char *s, unsigned char c,
+                                    uint32_t *nondigit, uint32_t *eq)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
     __m128i out = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8('0')),
@@ -40,8 +40,8 @@ static inline uint64_t nondigits(uint64_t w)
     return (w | ge_colon | ~ge_zero) & SR_HIGHS;
 }
 
-static SR_CHECK_INLINE void masks16(const unsigned char *s, unsigned char c, uint32_t *nondigit,
-                           uint32_t *eq)
+static SR_CHECK_INLINE void masks16(const unsigned char *s, unsigned char c,
+                                    uint32_t *nondigit, uint32_t *eq)
 {
     uint64_t lo = sr_load64le(s), hi = sr_load64le(s + 8);
     *nondigit = (uint32_t)sr_gather8(nondigits(lo)) | (uint32_t)sr_gather8(nondigits(hi)) << 8;
@@ -125,7 +125,8 @@ static inline uint64_t in_range(uint64_t w, uint64_t lo, uint64_t hi)
 
 /* Whether each of the first k (1 to 16) of the 16 bytes at s lies within
  * [lo[i], hi[i]]. */
-static SR_CHECK_INLINE int in_range16(const unsigned char *s, const char *lo, const char *hi, unsigned k)
+static SR_CHECK_INLINE int in_range16(const unsigned char *s, const char *lo, const char *hi,
+                                      unsigned k)
 {
     const unsigned char *l = (const unsigned char *)lo, *h = (const unsigned char *)hi;
     uint64_t care0 = k >= 8 ? ~0ULL : ~0ULL >> (64 - 8 * k);

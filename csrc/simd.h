@@ -6,8 +6,9 @@
  * masks: AVX-512BW (one 64-byte register, each compare a mask) and AVX2
  * (both chosen at run time, compiled with target attributes so that the
  * build needs no -mavx2 or -mavx512bw), SSE2 (every x86-64 CPU) and SWAR
- * (eight bytes per 64-bit word, everywhere).  The quote helpers find where a quoted field closes from
- * those masks alone (docs/dialect.md section 2). */
+ * (eight bytes per 64-bit word, everywhere).  The quote helpers find
+ * where a quoted field closes from those masks alone (docs/dialect.md
+ * section 2). */
 #ifndef SMARTREST_SIMD_H
 #define SMARTREST_SIMD_H
 

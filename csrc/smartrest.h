@@ -124,7 +124,8 @@ int sr_check_pending(sr_tokenizer *t, size_t len);
  * this CPU has it, else the fastest one it has: AVX-512BW where the CPU
  * also has AVX512_VBMI2 (Ice Lake and later, where 512-bit compares do not
  * lower the clock), else AVX2, SSE2, SWAR.  The validator (sr_validate) and
- * the tables (sr_table_run) take the same path.  sr_set_scan_path(SR_SCAN_AUTO) makes that choice again;
+ * the tables (sr_table_run) take the same path.
+ * sr_set_scan_path(SR_SCAN_AUTO) makes that choice again;
  * sr_set_scan_path(path) picks one and returns 0, or -1 (and changes
  * nothing) if the CPU or build lacks it.  The path is global: set it while
  * no tokenizer runs. */
